@@ -1,0 +1,48 @@
+/**
+ * The client API: `createClient(options, hal)` makes a client that dials when
+ * its `connect()` is called (Espruino MQTT style); `connect(url | options,
+ * hal, options?)` makes one and dials at once (MQTT.js style).
+ *
+ * Events are emitted with `this.emit`: Espruino objects have on/emit built
+ * in; elsewhere call `installEmitter(Client.prototype)` once (the Node entry
+ * does).
+ */
+import type { Hal } from "../hal/hal";
+import { Client, type ClientOptions } from "./client";
+
+export { Client, State } from "./client";
+export type { ClientOptions, PublishOptions, SubscribeOptions, MessageHandler, Callback, Pending } from "./client";
+export { installEmitter } from "./emitter";
+export type { Emitter } from "./emitter";
+export { SpecKeepalive, KeepaliveAction } from "./keepalive";
+export type { KeepalivePolicy } from "./keepalive";
+export { backoff } from "./backoff";
+export type { BackoffOptions } from "./backoff";
+export { matches, validFilter, validTopic } from "./topic";
+
+export function createClient(options: ClientOptions, hal: Hal): Client {
+  return new Client(options, hal);
+}
+
+/**
+ * "mqtt://[user[:password]@]host[:port]" (also tcp:); "mqtts://" (also
+ * tls:, ssl:) selects TLS. Default ports 1883 / 8883.
+ */
+export function parseUrl(url: string): Partial<ClientOptions> {
+  var m = /^(\w+):\/\/(?:([^:@]*):?([^@]*)@)?([^:/]*):?(\d*)/.exec(url) || [],
+    tls = /s$|tls|ssl/.test(m[1]),
+    o: Partial<ClientOptions> = { host: m[4], port: +m[5] || (tls ? 8883 : 1883), tls: tls };
+  if (m[2]) o.username = m[2];
+  if (m[3]) o.password = m[3];
+  return o;
+}
+
+/** Make a client and dial now. `options` adds to (and overrides) what the URL says. */
+export function connect(url: string | ClientOptions, hal: Hal, options?: Partial<ClientOptions>): Client {
+  var o: any = {},
+    k: string,
+    a: any = typeof url == "string" ? parseUrl(url) : url;
+  for (k in a) o[k] = a[k];
+  for (k in options) o[k] = (options as any)[k];
+  return new Client(o, hal).connect();
+}

@@ -1,0 +1,78 @@
+/**
+ * Keepalive as a small policy object the client consults: the seam where the
+ * battery-aware policies plug in. The client tells the policy what it sent and
+ * received, asks for the next deadline to put on its one timer, and when that
+ * timer fires asks what to do. A policy holds only numbers, so it can be saved
+ * and restored across deep sleep.
+ */
+
+/** What the client should do when the keepalive deadline passes. */
+export const enum KeepaliveAction {
+  NONE = 0,
+  /** Send PINGREQ now (the client then calls `sent`). */
+  PING = 1,
+  /** The link is dead: destroy the connection and take the reconnect path. */
+  DEAD = 2,
+}
+
+export interface KeepalivePolicy {
+  /** A connection was accepted (CONNACK); `ms` is the negotiated keepalive, 0 = off. */
+  start(now: number, ms: number): void;
+  /**
+   * Any packet was written; `answer`: the broker owes a reply to it (PUBLISH
+   * QoS > 0, PUBREL, SUBSCRIBE, UNSUBSCRIBE).
+   */
+  sent(now: number, answer?: boolean): void;
+  /** A packet of `type` arrived (the return value is the policy's own business, e.g. an RTT). */
+  received(now: number, type?: number): unknown;
+  /** Absolute time (ms) the client must call `timer` at, or -1 for never. */
+  next(): number;
+  /** The deadline passed (the client may call early or late: compare with `now`). */
+  timer(now: number): KeepaliveAction;
+}
+
+/**
+ * The spec rule [MQTT-3.1.2-23]: send PINGREQ when nothing was sent for
+ * `keepalive` seconds. If nothing (PINGRESP or any other packet) arrives
+ * within `timeout` ms of the PINGREQ, the connection is dead [MQTT-3.1.2-24
+ * is the server's side of the same idea].
+ * `timeout` defaults to the keepalive interval itself.
+ */
+export class SpecKeepalive implements KeepalivePolicy {
+  /** ping timeout ms (0 = the keepalive interval) */
+  _to: number;
+  /** keepalive interval ms, 0 = off */
+  _ka = 0;
+  /** last sent */
+  _ls = 0;
+  /** PINGREQ pending since, -1 = none */
+  _pp = -1;
+  constructor(timeout?: number) {
+    this._to = timeout || 0;
+  }
+  start(now: number, ms: number) {
+    this._ka = ms;
+    this._ls = now;
+    this._pp = -1;
+  }
+  sent(now: number) {
+    this._ls = now;
+  }
+  received(now?: number) {
+    this._pp = -1;
+  }
+  next() {
+    var k = this._ka;
+    return !k ? -1 : this._pp < 0 ? this._ls + k : this._pp + (this._to || k);
+  }
+  timer(now: number) {
+    var k = this._ka;
+    if (!k) return KeepaliveAction.NONE;
+    if (this._pp >= 0) return now >= this._pp + (this._to || k) ? KeepaliveAction.DEAD : KeepaliveAction.NONE;
+    if (now >= this._ls + k) {
+      this._pp = now;
+      return KeepaliveAction.PING;
+    }
+    return KeepaliveAction.NONE;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Topic names and filters [MQTT-4.7]: validation and matching. Pure, no
+ * allocation on the matching path (it runs for every route of every message).
+ */
+
+/**
+ * A topic name a client may PUBLISH to: a non-empty string without wildcards
+ * [MQTT-3.3.2-2] [MQTT-4.7.3-1] and without U+0000 [MQTT-4.7.3-2].
+ */
+export function validTopic(t: unknown): boolean {
+  return typeof t == "string" && t != "" && !/[+#\0]/.test(t);
+}
+
+/**
+ * A topic filter a client may SUBSCRIBE to [MQTT-4.7.1]: non-empty, `+` only
+ * as a whole level [MQTT-4.7.1-3], `#` only as the whole last level
+ * [MQTT-4.7.1-2], no U+0000. One regular expression finds every misplaced
+ * wildcard: a wildcard next to a non-`/` character, or anything after `#`.
+ */
+export function validFilter(f: unknown): boolean {
+  return typeof f == "string" && f != "" && !/[^/][+#]|\+[^/]|#.|\0/.test(f);
+}
+
+/**
+ * Does filter `f` (valid) match topic name `t`? `#` also matches the parent
+ * level ("a/#" matches "a") [MQTT-4.7.1-2]; wildcards at the first level do
+ * not match topics starting with `$` [MQTT-4.7.2-1].
+ */
+export function matches(f: string, t: string): boolean {
+  var i = 0,
+    j = 0,
+    c: string;
+  if (t[0] == "$" && (f[0] == "+" || f[0] == "#")) return false;
+  while (i < f.length) {
+    c = f[i];
+    if (c == "#") return true;
+    if (c == "+") {
+      while (j < t.length && t[j] != "/") j++;
+      i++;
+    } else if (t[j] == c) {
+      i++;
+      j++;
+    } else return j == t.length && c == "/" && f[i + 1] == "#" && i + 2 == f.length;
+  }
+  return j == t.length;
+}

@@ -1,0 +1,94 @@
+import { CORE } from "../features";
+
+/**
+ * UTF-8 by hand: Espruino's encodeURIComponent is unreliable and its strings
+ * are byte strings, and TextEncoder/TextDecoder do not exist there. Works on
+ * UTF-16 code units, so Node strings and Espruino strings (chars 0-255, taken
+ * as Latin-1) both encode to valid UTF-8.
+ */
+
+/**
+ * Writes `s` as UTF-8 into `b` at `p`; returns the position after it. The
+ * caller guarantees room for 3 bytes per code unit. A lone surrogate becomes
+ * U+FFFD, as TextEncoder does: it cannot be encoded [MQTT-1.5.3-1].
+ */
+export function utf8Write(s: string, b: Uint8Array, p: number): number {
+  for (var i = 0, l = s.length, c: number, d: number; i < l; i++) {
+    c = s.charCodeAt(i);
+    if (c < 128) b[p++] = c;
+    else {
+      // (tiny profile: surrogates are written one by one, 3 bytes each)
+      if (CORE && c >> 11 == 27) {
+        // surrogate: a high one followed by a low one makes a code point
+        d = s.charCodeAt(i + 1);
+        if (c < 0xdc00 && d >> 10 == 55) {
+          i++;
+          c = (c << 10) + d - 0x35fdc00;
+        } else c = 0xfffd;
+      }
+      if (c < 0x800) b[p++] = 0xc0 | (c >> 6);
+      else {
+        if (c < 0x10000) b[p++] = 0xe0 | (c >> 12);
+        else {
+          b[p++] = 0xf0 | (c >> 18);
+          b[p++] = 0x80 | ((c >> 12) & 63);
+        }
+        b[p++] = 0x80 | ((c >> 6) & 63);
+      }
+      b[p++] = 0x80 | (c & 63);
+    }
+  }
+  return p;
+}
+
+/** Byte length of `s` in UTF-8 (as utf8Write writes it). */
+export function utf8Length(s: string): number {
+  for (var i = 0, n = 0, l = s.length, c: number; i < l; i++) {
+    c = s.charCodeAt(i);
+    n += c < 128 ? 1 : c < 0x800 ? 2 : 3;
+    // a valid pair is 4 bytes: 3 counted for the high half, 1 more for the low
+    if (c >> 10 == 54 && s.charCodeAt(i + 1) >> 10 == 55) {
+      i++;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Code units of the string being decoded; reused so decoding allocates only the string. */
+var U: number[] = [];
+
+/**
+ * Decodes `b[s..e)`; null when it is not valid UTF-8 or contains U+0000
+ * [MQTT-1.5.3-1/2]: overlong forms, surrogates, code points over U+10FFFF,
+ * stray or missing continuation bytes are all rejected. The tiny profile
+ * (no CORE) skips these checks to save bytes: it decodes valid UTF-8 the
+ * same and never fails (it may read up to 3 bytes past a truncated
+ * sequence: bytes of the packet, or undefined read as 0).
+ */
+export function utf8Decode(b: Uint8Array, s: number, e: number): string | null {
+  var k = 0, c: number, n: number;
+  while (s < e) {
+    c = b[s++];
+    if (c > 127) {
+      // C0/C1 would be overlong 2-byte forms; F5.. would exceed U+10FFFF
+      if (CORE && (c < 0xc2 || c > 0xf4)) return null;
+      n = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+      c &= 63 >> n;
+      for (var j = n; j--; ) {
+        if (CORE && (s >= e || (b[s] & 0xc0) != 0x80)) return null;
+        c = (c << 6) | (b[s++] & 63);
+      }
+      // overlong 3/4-byte form, beyond U+10FFFF, or a surrogate
+      if (CORE && (!(c >> (n * 5 + 1)) || c > 0x10ffff || c >> 11 == 27)) return null;
+      if (c > 0xffff) {
+        c -= 0x10000;
+        U[k++] = 0xd800 + (c >> 10);
+        c = 0xdc00 + (c & 1023);
+      }
+    } else if (CORE && !c) return null;
+    U[k++] = c;
+  }
+  U.length = k;
+  return String.fromCharCode.apply(null, U);
+}

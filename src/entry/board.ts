@@ -1,0 +1,32 @@
+/**
+ * Board constants folded in at build time from boards/<id>.json (see
+ * scripts/lib/bundle.ts boardDefines). Undefined outside a board build (Node,
+ * tests): then the fallbacks below apply. esbuild folds each `typeof` test, so
+ * a board bundle carries only the literal values that are used.
+ */
+declare const WREN_TLS: boolean | undefined;
+declare const WREN_DEEP_SLEEP: boolean | undefined;
+declare const WREN_KEEPALIVE: number | undefined;
+declare const WREN_MAX_PACKET: number | undefined;
+declare const WREN_QUEUE_MAX: number | undefined;
+declare const WREN_QUEUE_BYTES: number | undefined;
+declare const WREN_INFLIGHT_MAX: number | undefined;
+declare const WREN_BATTERY_PIN: string | null | undefined;
+declare const WREN_BATTERY_DIVIDER: number | undefined;
+
+/** The board's firmware has TLS (`require("tls")`); false on ESP8266. */
+export const HAS_TLS: boolean = typeof WREN_TLS === "undefined" || WREN_TLS;
+export const HAS_DEEP_SLEEP: boolean = typeof WREN_DEEP_SLEEP === "undefined" || WREN_DEEP_SLEEP;
+/** Default keepalive, seconds. */
+export const KEEPALIVE: number = typeof WREN_KEEPALIVE === "undefined" ? 60 : WREN_KEEPALIVE;
+/** Largest packet accepted, bytes (sized for the board's RAM). */
+export const MAX_PACKET: number = typeof WREN_MAX_PACKET === "undefined" ? 268435455 : WREN_MAX_PACKET;
+/** Offline queue limits: messages and bytes. */
+export const QUEUE_MAX: number = typeof WREN_QUEUE_MAX === "undefined" ? 1000 : WREN_QUEUE_MAX;
+export const QUEUE_BYTES: number = typeof WREN_QUEUE_BYTES === "undefined" ? 16777216 : WREN_QUEUE_BYTES;
+/** Outgoing QoS>0 messages in flight at once. */
+export const INFLIGHT_MAX: number = typeof WREN_INFLIGHT_MAX === "undefined" ? 65535 : WREN_INFLIGHT_MAX;
+/** ADC pin of the battery divider (Espruino pin name), or null. */
+export const BATTERY_PIN: string | null = typeof WREN_BATTERY_PIN === "undefined" ? null : WREN_BATTERY_PIN;
+/** Battery voltage = ADC voltage x divider. */
+export const BATTERY_DIVIDER: number = typeof WREN_BATTERY_DIVIDER === "undefined" ? 0 : WREN_BATTERY_DIVIDER;

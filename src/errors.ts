@@ -1,0 +1,19 @@
+/**
+ * The one error type of wren-mqtt: an Error with a stable `code` naming what was
+ * wrong; `message` adds detail for people. A factory rather than a subclass:
+ * subclassing Error needs an ES5 `__extends` helper and breaks `instanceof` on
+ * some engines, and every byte counts in the tiny bundle.
+ *
+ * Errors are values: the codec reports them through its error callback, the
+ * client through callbacks and the `error` event. Nothing throws out of the
+ * data path.
+ */
+export interface WrenError extends Error {
+  code: string;
+}
+
+export function wrenError(code: string, detail?: string): WrenError {
+  const e = new Error(detail ? code + ": " + detail : code) as WrenError;
+  e.code = code;
+  return e;
+}

@@ -1,0 +1,57 @@
+/**
+ * Espruino power: deep sleep, wake reason, battery level.
+ *
+ * - ESP32.deepSleep(us): `us` is a C int, so at most 2^31-1 us (~35.8 min);
+ *   ESP8266.deepSleep(us, 0): 0 us means "forever" there, so sleep is at
+ *   least 1 ms. Longer sleeps are chained by the application (wake, sleep
+ *   again). Execution never returns: the board restarts from boot.
+ * - Wake reason: ESP32.getWakeupCause() (0 = not from deep sleep, which it
+ *   cannot tell apart from a power-on: reported as "power-on"; any wakeup
+ *   source = "deep-sleep"); ESP8266.getResetInfo().reason ("power on",
+ *   "deep sleep", "reset pin", "restart", "wdt reset", "soft wdt",
+ *   "exception").
+ * - Battery: analogRead(pin) is 0..1 of the ADC reference; volts =
+ *   reading x vRef x divider, mapped linearly from vEmpty (0) to vFull (1).
+ *   Four samples are averaged (the ESP32 ADC is noisy).
+ */
+import type { Power, WakeReason } from "../hal";
+
+declare const ESP32: { deepSleep(us: number): void; getWakeupCause(): number };
+declare const ESP8266: { deepSleep(us: number, option: number): void; getResetInfo(): { reason?: string } };
+declare function analogRead(pin: any): number;
+
+export interface BatteryConfig {
+  /** ADC pin (Espruino pin name or number). */
+  pin: any;
+  /** Battery volts / ADC volts (the divider ratio), e.g. 2 for two equal resistors. */
+  divider: number;
+  /** ADC full-scale volts (analogRead() == 1): 3.3 on ESP32, 1.0 on ESP8266's A0. */
+  vRef: number;
+  /** Volts reading as full (1.0) and empty (0.0). */
+  vFull: number;
+  vEmpty: number;
+}
+
+export function espruinoPower(battery?: BatteryConfig): Power {
+  var esp32 = typeof ESP32 != "undefined";
+  return {
+    battery: function () {
+      var b = battery;
+      if (!b) return NaN;
+      for (var v = 0, i = 0; i < 4; i++) v += analogRead(b.pin);
+      var x = ((v / 4) * b.vRef * b.divider - b.vEmpty) / (b.vFull - b.vEmpty);
+      return x < 0 ? 0 : x > 1 ? 1 : x;
+    },
+    deepSleep: function (ms) {
+      var us = Math.round(ms * 1000);
+      us = us < 1000 ? 1000 : us > 2147483647 ? 2147483647 : us;
+      if (esp32) ESP32.deepSleep(us);
+      else ESP8266.deepSleep(us, 0);
+    },
+    wakeReason: function (): WakeReason {
+      if (esp32) return ESP32.getWakeupCause() ? "deep-sleep" : "power-on";
+      var r = ESP8266.getResetInfo().reason;
+      return r == "deep sleep" ? "deep-sleep" : r == "power on" ? "power-on" : r ? "reset" : "unknown";
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/** Node Storage: one file per record in a directory, replaced atomically. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { wrenError } from "../../errors";
+import type { Storage } from "../hal";
+
+let seq = 0;
+
+/** Record names follow the HAL contract: 1..24 printable ASCII characters. */
+export function checkName(name: string): void {
+  if (typeof name !== "string" || !/^[\x21-\x7e]{1,24}$/.test(name)) throw wrenError("STORAGE_NAME", JSON.stringify(name));
+}
+
+// Keep names readable but filesystem-safe: escape everything except [A-Za-z0-9._-].
+function fileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+}
+
+/**
+ * Records as files in `dir` (created on first write). `write` writes a
+ * temporary file in the same directory, fsyncs it and renames it over the
+ * record: rename is atomic on POSIX, so a crash leaves the old or the new
+ * record, never a mix (the HAL Storage contract). `read` returns a fresh copy.
+ */
+export function fileStorage(dir: string): Storage {
+  const file = (name: string) => {
+    checkName(name);
+    return path.join(dir, fileName(name));
+  };
+  return {
+    read(name) {
+      try {
+        return new Uint8Array(fs.readFileSync(file(name)));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    write(name, data) {
+      const target = file(name);
+      fs.mkdirSync(dir, { recursive: true });
+      const tmp = target + ".tmp-" + process.pid + "-" + ++seq;
+      const fd = fs.openSync(tmp, "w");
+      try {
+        fs.writeSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      try {
+        fs.renameSync(tmp, target);
+      } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+      }
+    },
+    erase(name) {
+      fs.rmSync(file(name), { force: true });
+    },
+  };
+}

@@ -24,6 +24,7 @@ import { Decoder } from "../src/codec/decoder";
 import { encode, encodePublish } from "../src/codec/encode";
 import type { Packet, ProtocolVersion } from "../src/codec/packet";
 import { Writer } from "../src/codec/writer";
+import { bundleEspruino, profileDefines } from "./lib/bundle";
 
 export interface CodecBenchRow {
   case: string;
@@ -225,6 +226,36 @@ export function runAlloc(): CodecBenchResult["alloc"] {
   return { bytesPerPacket: o.bytesPerPacket, gcs: o.gcs, packets: o.packets, mqttPacketBytesPerPacket: o.mqttPacketBytesPerPacket };
 }
 
+// ---- minified size of the codec per profile ----
+
+/** What each profile's client uses from the codec. */
+const PROFILE_API: Record<"tiny" | "core" | "full", string[]> = {
+  tiny: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "Decoder"],
+  core: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "encodeAck", "Decoder"],
+  full: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "encodeAck", "encodeAuth", "Decoder"],
+};
+
+export interface CodecSize {
+  profile: string;
+  /** Bytes of the codec in a board bundle (ES5, minified, `_` mangled), the entry's export lines subtracted. */
+  bytes: number;
+}
+
+export async function measureCodecSizes(): Promise<CodecSize[]> {
+  const dir = fileURLToPath(new URL("../src/codec/", import.meta.url));
+  const out: CodecSize[] = [];
+  for (const profile of ["tiny", "core", "full"] as const) {
+    const names = PROFILE_API[profile];
+    const entry = `import {${names.join(",")}} from "./index";\n` + names.map((n) => `exports.${n}=${n};`).join("\n");
+    const empty = names.map((n) => `exports.${n}=0;`).join("\n");
+    const defines = profileDefines(profile);
+    const a = await bundleEspruino({ stdin: { contents: entry, resolveDir: dir }, defines });
+    const b = await bundleEspruino({ stdin: { contents: empty, resolveDir: dir }, defines });
+    out.push({ profile, bytes: a.code.length - b.code.length });
+  }
+  return out;
+}
+
 export function runCodecBench(): CodecBenchResult {
   return { rows: runCodecRows(), alloc: runAlloc(), representation: runRepresentation() };
 }
@@ -252,6 +283,9 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   else {
     const t = performance.now();
     printCodecBench(runCodecBench());
+    console.log("codec size per profile (what its client imports; ES5, minified, mangled):");
+    for (const z of await measureCodecSizes())
+      console.log(`  ${z.profile.padEnd(5)} ${String(z.bytes).padStart(6)} B  (${PROFILE_API[z.profile as "tiny"].join(", ")})`);
     console.log(`bench took ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 }

@@ -2,6 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Decoder } from "../src/codec/decoder";
+import { decodeAnyPacket } from "../src/codec/decode-server";
 import { encodePublish } from "../src/codec/encode";
 import type { Packet } from "../src/codec/packet";
 import { canon, decodeAll, hex, unhex } from "./support/oracle";
@@ -9,7 +10,7 @@ import { canon, decodeAll, hex, unhex } from "./support/oracle";
 function recorder(version: 4 | 5 = 4, max = 1 << 20) {
   const packets: Packet[] = [];
   const errors: string[] = [];
-  const d = new Decoder(version, max, { onPacket: (p) => packets.push(p), onError: (e) => errors.push(e.code) });
+  const d = new Decoder(version, max, { onPacket: (p) => packets.push(p), onError: (e) => errors.push(e.code) }, decodeAnyPacket);
   return { d, packets, errors };
 }
 
@@ -121,6 +122,23 @@ test("empty chunks are harmless", () => {
   d.push(unhex("00"));
   assert.equal(errors, []);
   assert.is(packets.length, 1);
+});
+
+test("the default (client) decoder rejects packets only a server receives: BAD_TYPE", () => {
+  for (const h of ["10 0d 00 04 4d 51 54 54 04 02 00 3c 00 01 63", "82 06 00 01 00 01 74 00", "a2 05 00 01 00 01 74", "c0 00", "e0 00"])
+    assert.equal(decodeAll(unhex(h), 4, { client: true }).errors, ["BAD_TYPE"], h);
+});
+
+test("the default (client) decoder takes what a client receives", () => {
+  const r = decodeAll(unhex("20 02 00 00 30 03 00 01 74 40 02 00 01 50 02 00 01 62 02 00 01 70 02 00 01 90 03 00 01 00 b0 02 00 01 d0 00"), 4, { client: true });
+  assert.equal(r.errors, []);
+  assert.equal(r.packets.map((p) => p.type), [2, 3, 4, 5, 6, 7, 9, 11, 13]);
+});
+
+test("the default (client) decoder takes a 5.0 DISCONNECT and AUTH from the server", () => {
+  const r = decodeAll(unhex("e0 01 8e f0 00"), 5, { client: true });
+  assert.equal(r.errors, []);
+  assert.equal(canon(r.packets), [{ type: 14, reasonCode: 0x8e }, { type: 15, reasonCode: 0 }]);
 });
 
 test.run();

@@ -12,6 +12,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { canon, concat, hex, mqttParse, samplePackets, unhex } from "./support/oracle";
+import { bundleEspruino, profileDefines } from "../scripts/lib/bundle";
+import { checkEs5 } from "../scripts/lib/es5check";
+import { hasDuk, runDuk } from "../scripts/lib/duk";
 
 type Profile = "tiny" | "core" | "full";
 const DEFINES: Record<Profile, Record<string, string>> = {
@@ -31,7 +34,7 @@ async function load(profile: Profile): Promise<any> {
 function decodeWith(c: any, bytes: Uint8Array, v: 4 | 5, size = 0) {
   const packets: any[] = [];
   const errors: string[] = [];
-  const d = new c.Decoder(v, 1 << 20, { onPacket: (p: any) => packets.push(canon(p)), onError: (e: any) => errors.push(e.code) });
+  const d = new c.Decoder(v, 1 << 20, { onPacket: (p: any) => packets.push(canon(p)), onError: (e: any) => errors.push(e.code) }, c.decodeAnyPacket);
   if (!size) d.push(bytes);
   else for (let i = 0; i < bytes.length; i += size) d.push(bytes.slice(i, i + size));
   return { packets, errors };
@@ -117,6 +120,53 @@ test("full: every 5.0 sample packet encodes as mqtt-packet parses it and decodes
   assert.equal(canon(mqttParse(bytes, 5)), canon(samples));
   assert.equal(decodeWith(c, bytes, 5, 3), { packets: canon(samples), errors: [] });
 });
+
+// ---- the shipped form: ES5-lowered, minified, `_` props mangled, run in Duktape (ES5) ----
+
+const DUK_SCRIPT = `
+function hex(b) { var s = ""; for (var i = 0; i < b.length; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16); return s; }
+function unhex(h) { h = h.replace(/ /g, ""); var b = new Uint8Array(h.length / 2); for (var i = 0; i < b.length; i++) b[i] = parseInt(h.substr(i * 2, 2), 16); return b; }
+var out = [];
+out.push(hex(exports.encodeConnect({ type: 1, protocolVersion: 4, clientId: "abc", clean: true, keepalive: 60, username: "u" })));
+out.push(hex(exports.encodePublish({ type: 3, topic: "\u00e9/\u20ac", payload: "hi", qos: 0, retain: false, dup: false }, 4)));
+out.push(hex(exports.encodePublish({ type: 3, topic: "\u00e9/\u20ac", payload: new Uint8Array([1, 2]), qos: 0, retain: false, dup: false }, 4)));
+out.push(hex(exports.encodeSubscribe({ type: 8, messageId: 1, subscriptions: [{ topic: "a/#", qos: 0 }] }, 4)));
+out.push(hex(exports.encodePingreq()));
+var got = [];
+var d = new exports.Decoder(4, 4096, { onPacket: function (p) { got.push(p.type + ":" + (p.topic || "") + ":" + (p.payload ? hex(p.payload) : "")); }, onError: function (e) { got.push("E:" + e.code); } });
+var b = unhex("20 02 00 00 30 09 00 06 c3 a9 2f e2 82 ac 41 d0 00");
+for (var i = 0; i < b.length; i++) d.push(b.subarray(i, i + 1));
+d.push(unhex("00 00"));
+out.push(got.join(","));
+print(JSON.stringify(out));
+`;
+
+const DUK_EXPECTED = [
+  "101200044d5154540482003c0003616263000175",
+  "300a0006c3a92fe282ac6869",
+  "300a0006c3a92fe282ac0102",
+  "820800010003612f2300",
+  "c000",
+  "2::,3:\u00e9/\u20ac:41,13::,E:BAD_TYPE",
+];
+
+for (const profile of ["tiny", "core", "full"] as Profile[]) {
+  test(`${profile}: the shipped ES5 codec passes the ES5 check and runs in Duktape`, async () => {
+    const names = ["encodeConnect", "encodePublish", "encodeSubscribe", "encodePingreq", "Decoder"];
+    const src = `import {${names.join(",")}} from "./index";\n` + names.map((n) => `exports.${n}=${n};`).join("\n");
+    const r = await bundleEspruino({ stdin: { contents: src, resolveDir: path.dirname(INDEX) }, defines: profileDefines(profile) });
+    assert.equal(r.helpers, []);
+    assert.equal(checkEs5(r.code), []);
+    if (!hasDuk()) {
+      if (process.env.CI === "true") assert.unreachable("duk is missing");
+      return;
+    }
+    // wrapped like Espruino wraps a module, so its top-level names stay private
+    const res = runDuk("var exports = {};\n(function (exports) {\n" + r.code + "\n})(exports);\n" + DUK_SCRIPT);
+    assert.is(res.stderr, "");
+    assert.equal(JSON.parse(res.stdout), DUK_EXPECTED.map((x) => JSON.parse('"' + x + '"')));
+  });
+}
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -45,27 +45,34 @@ interface Ctx {
   ps: Proxy;
   pp: Proxy;
   audit: Auditor;
+  err?: unknown;
 }
 
 for (const brokerName of ["aedes", "mosquitto"]) {
   const ordered = brokerName === "mosquitto";
   const t = suite<Ctx>("faults via proxy, " + brokerName);
   t.before(async (ctx) => {
-    const b = brokerName === "aedes" ? await startAedes() : await startMosquitto();
-    ctx.port = b.port;
-    ctx.stop = () => b.stop();
+    try {
+      const b = brokerName === "aedes" ? await startAedes() : await startMosquitto();
+      ctx.port = b.port;
+      ctx.stop = () => b.stop();
+    } catch (e) {
+      // uvu swallows before-hook errors (exit code 0): fail each test instead.
+      ctx.err = e;
+    }
   });
   t.before.each(async (ctx) => {
+    if (ctx.err) throw ctx.err;
     ctx.ps = await startProxy({ port: ctx.port });
     ctx.pp = await startProxy({ port: ctx.port });
     ctx.audit = auditQos2(ctx.ps);
   });
   t.after.each(async (ctx) => {
-    await ctx.ps.stop();
-    await ctx.pp.stop();
+    if (ctx.ps) await ctx.ps.stop();
+    if (ctx.pp) await ctx.pp.stop();
   });
   t.after(async (ctx) => {
-    await ctx.stop();
+    if (ctx.stop) await ctx.stop();
   });
 
   t("keepalive: an idle healthy link sends PINGREQs and stays up", async (ctx) => {

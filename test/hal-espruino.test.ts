@@ -488,5 +488,54 @@ print("violations " + __standin.violations.length);
     ].join("\n"),
   );
 });
+duk("the HAL, bundled to ES5 like a board build, runs in Duktape over the stand-in (tiny and full)", async () => {
+  if (!hasDuk()) {
+    if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+    console.warn("  duk not installed: Duktape HAL test NOT run");
+    return;
+  }
+  const { bundleEspruino, profileDefines } = await import("../scripts/lib/bundle");
+  const entry = `
+import { espruinoTransport } from "./src/hal/espruino/transport";
+import { espruinoClock } from "./src/hal/espruino/clock";
+import { espruinoStorage } from "./src/hal/espruino/storage";
+exports.t = espruinoTransport; exports.c = espruinoClock; exports.s = espruinoStorage;
+`;
+  const driver = `
+var log = [];
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) { log.push("peer got " + s.length); peer.send(s + s); peer.close(); };
+};
+var hex = function (u) { var r = []; for (var i = 0; i < u.length; i++) r.push(u[i]); return r.join("."); };
+var clock = exports.c();
+var keep = setTimeout(function () { log.push("other timer kept"); }, 500);
+clock.clearTimer(undefined);
+var h = clock.setTimer(function () { log.push("timer@" + clock.now()); }, 100);
+var conn = exports.t().connect({ host: "broker", port: 1883 }, {
+  onOpen: function () { log.push("open"); var b = new Uint8Array([0, 255, 128, 7]); conn.write(b); b[0] = 99; },
+  onData: function (d) { log.push("data " + (d instanceof Uint8Array) + " " + hex(d)); },
+  onClose: function (e) { log.push("close " + (e ? e.code : "-")); }
+});
+log.push("returned");
+__standin.run(1000);
+clock.clearTimer(h);
+var st = exports.s();
+var rec = new Uint8Array(300); for (var i = 0; i < 300; i++) rec[i] = i & 255;
+st.write("wren.s", rec); st.write("wren.s", rec.subarray(0, 3));
+log.push("storage " + hex(st.read("wren.s")) + " missing=" + st.read("nope"));
+print(log.join("|"));
+print("violations " + __standin.violations.length);
+`;
+  for (const profile of ["tiny", "full"] as const) {
+    const b = await bundleEspruino({ stdin: { contents: entry, resolveDir: process.cwd() }, defines: profileDefines(profile) });
+    const r = runDuk(ESPRUINO_STANDIN_DUK + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
+    assert.is(r.err, "", profile);
+    assert.is(
+      r.out.trim(),
+      "returned|open|peer got 4|data true 0.255.128.7.0.255.128.7|close -|timer@100|other timer kept|storage 0.1.2 missing=undefined\nviolations 0",
+      profile,
+    );
+  }
+});
 duk.run();
 void test;

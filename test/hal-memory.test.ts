@@ -153,6 +153,20 @@ test("memory net: client end() reaches the server, close completes after the rou
   assert.ok(p.clientEnded);
 });
 
+test("memory storage: counts writes, refuses names outside the contract (1..24 printable ASCII)", async () => {
+  const { memoryStorage } = await import("../src/hal/memory/storage");
+  const s = memoryStorage();
+  s.write("__proto__", new Uint8Array([1]));
+  s.write("a", new Uint8Array([1, 2]));
+  s.erase("a");
+  s.erase("a");
+  assert.equal(s.names(), ["__proto__"]);
+  assert.is(s.writes, 2);
+  assert.is(s.bytesWritten, 3);
+  assert.is(s.erases, 1);
+  for (const bad of ["", "x".repeat(25), "a b", "é"]) assert.throws(() => s.write(bad, new Uint8Array(1)), (e: any) => e.code === "STORAGE_NAME", JSON.stringify(bad));
+});
+
 test("memory HAL: same seed, same jitter sequence", () => {
   const a = seededRandom(42);
   const b = seededRandom(42);

@@ -21,22 +21,34 @@ interface Ctx {
   stop(): Promise<void>;
   w: Client;
   m: MqttClient;
+  err?: unknown;
 }
 
 for (const brokerName of ["mosquitto", "aedes"]) {
   const t = suite<Ctx>("interop MQTT.js via " + brokerName);
 
   t.before(async (ctx) => {
+    try {
+      await setup(ctx);
+    } catch (e) {
+      // uvu swallows before-hook errors (exit code 0): fail each test instead.
+      ctx.err = e;
+    }
+  });
+  t.before.each((ctx) => {
+    if (ctx.err) throw ctx.err;
+  });
+  const setup = async (ctx: Ctx) => {
     const b = brokerName === "mosquitto" ? await startMosquitto() : await startAedes();
     ctx.port = b.port;
     ctx.stop = () => b.stop();
     ctx.w = await connected(b);
     ctx.m = await mqtt.connectAsync({ host: "127.0.0.1", port: b.port, clientId: uid("mqttjs"), reconnectPeriod: 0 });
-  });
+  };
   t.after(async (ctx) => {
     if (ctx.w) await end(ctx.w);
     if (ctx.m) await ctx.m.endAsync(true);
-    await ctx.stop();
+    if (ctx.stop) await ctx.stop();
   });
 
   for (const qos of [0, 1, 2] as QoS[]) {

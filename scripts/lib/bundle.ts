@@ -87,30 +87,51 @@ export function lowerToEs5(code: string): { code: string; helpers: string[]; dia
   return { code: out.outputText, helpers, diagnostics };
 }
 
-/** Build one Espruino bundle (ES5, minified) in memory. */
+/**
+ * Build one Espruino bundle (ES5, minified) in memory, in four steps:
+ * 1. esbuild bundles the ESM graph with the profile's defines and folds
+ *    constants (`if (CORE)` becomes `if (false)` and disappears). Tree shaking
+ *    in this pass runs before cross-module constants are folded, so code only
+ *    reachable from a dead branch is still present.
+ * 2. esbuild bundles that output again: now nothing references the dead code
+ *    and tree shaking removes it; it minifies and mangles `_` properties.
+ * 3. TypeScript lowers the result to ES5; 4. esbuild minifies it once more.
+ *
+ * Espruino's `require("net")` must stay a plain call: in ESM output esbuild
+ * would turn it into a `__require` shim built on `Proxy`, which Espruino
+ * lacks, so `require` is renamed for the two esbuild passes and restored
+ * after. The entry's ES exports become `exports.name = ...` assignments, the
+ * module-body form Espruino expects in `Modules.addCached` and Storage modules.
+ */
 export async function bundleEspruino(opts: EspruinoBundleOptions): Promise<BundleResult> {
-  const r = await esbuild.build({
-    entryPoints: opts.stdin ? undefined : [opts.entry || ESPRUINO_ENTRY],
-    stdin: opts.stdin ? { contents: opts.stdin.contents, resolveDir: opts.stdin.resolveDir, loader: "ts", sourcefile: "entry.ts" } : undefined,
+  const common = {
     bundle: true,
     write: false,
-    format: "cjs",
-    platform: "neutral",
+    format: "esm" as const,
+    platform: "neutral" as const,
     target: "es2020",
+    legalComments: "none" as const,
+    charset: "ascii" as const,
+    logLevel: "silent" as const,
+  };
+  const p1 = await esbuild.build({
+    ...common,
+    entryPoints: opts.stdin ? undefined : [opts.entry || ESPRUINO_ENTRY],
+    stdin: opts.stdin ? { contents: toEsmExports(opts.stdin.contents), resolveDir: opts.stdin.resolveDir, loader: "ts", sourcefile: "entry.ts" } : undefined,
+    define: { ...opts.defines, require: REQUIRE_ALIAS },
+    minifySyntax: true,
+    treeShaking: true,
+  });
+  const p2 = await esbuild.build({
+    ...common,
+    stdin: { contents: p1.outputFiles![0].text, loader: "js", sourcefile: "pass1.js" },
     minify: true,
     treeShaking: true,
     mangleProps: opts.mangle === false ? undefined : /^_/,
     reserveProps: /^__.*__$/,
-    define: opts.defines,
-    external: ESPRUINO_BUILTINS,
-    legalComments: "none",
-    charset: "ascii",
-    logLevel: "silent",
-    // The entry assigns to Espruino's `exports` on purpose (see above).
-    logOverride: { "commonjs-variable-in-esm": "silent" },
   });
-  const warnings = r.warnings.map((w) => w.text);
-  const first = stripUseStrict(r.outputFiles[0].text);
+  const warnings = p1.warnings.concat(p2.warnings).map((w) => w.text);
+  const first = toModuleBody(p2.outputFiles![0].text).split(REQUIRE_ALIAS).join("require");
   const lowered = lowerToEs5(first);
   if (lowered.diagnostics.length) throw new Error("ES5 lowering failed: " + lowered.diagnostics.join("; "));
   const min = await esbuild.transform(lowered.code, {
@@ -122,6 +143,37 @@ export async function bundleEspruino(opts: EspruinoBundleOptions): Promise<Bundl
     logLevel: "silent",
   });
   return { code: stripUseStrict(min.code).trim() + "\n", helpers: lowered.helpers, warnings };
+}
+
+const REQUIRE_ALIAS = "__espruino_require__";
+
+/**
+ * Inline entries may be written Espruino-style (`exports.a = b;` with `b` an
+ * identifier): turn those into ES exports so the graph stays tree-shakable.
+ */
+function toEsmExports(src: string): string {
+  const names: string[] = [];
+  const body = src.replace(/\bexports\.(\w+)\s*=\s*([A-Za-z_$][\w$]*)\s*;?/g, (_m, name, id) => {
+    names.push(id === name ? id : id + " as " + name);
+    return "";
+  });
+  return names.length ? body + "\nexport { " + names.join(", ") + " };\n" : src;
+}
+
+/** `export{a as connect,b as create};` at the end -> `exports.connect=a;exports.create=b;`. */
+export function toModuleBody(code: string): string {
+  const m = /export\s*\{([^}]*)\};?\s*$/.exec(code);
+  if (!m) return code;
+  const assigns = m[1]
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const parts = s.split(/\s+as\s+/);
+      return "exports." + (parts[1] || parts[0]) + "=" + parts[0] + ";";
+    })
+    .join("");
+  return code.slice(0, m.index) + assigns;
 }
 
 /** Espruino has no strict mode; the directive is 13 wasted bytes. */

@@ -279,7 +279,7 @@ export class Client {
       opts: PublishOptions;
     if (fn(options)) (cb = options), (options = void 0);
     opts = options || {};
-    q = opts.qos || 0;
+    q = CORE ? opts.qos || 0 : 0;
     // the codec writes a string payload as UTF-8 itself: no copy here
     p = { type: PacketType.PUBLISH, topic: topic, payload: payload as Uint8Array, qos: q as QoS, retain: !!opts.retain, dup: false };
     if (V5) p.properties = opts.properties;

@@ -11,6 +11,7 @@ export interface Emitter {
   on(event: string, fn: (...args: any[]) => void): this;
   once(event: string, fn: (...args: any[]) => void): this;
   removeListener(event: string, fn: (...args: any[]) => void): this;
+  off(event: string, fn: (...args: any[]) => void): this;
   removeAllListeners(event?: string): this;
   emit(event: string, ...args: any[]): boolean;
 }
@@ -42,6 +43,7 @@ export function installEmitter(proto: object): void {
     if (i >= 0) (this._ev![ev] = l!.slice()).splice(i, 1);
     return this as any;
   };
+  p.off = p.removeListener;
   p.removeAllListeners = function (this: Holder, ev?: string) {
     if (ev == null) this._ev = {};
     else if (this._ev) delete this._ev[ev];

@@ -16,15 +16,15 @@
  * - A decoded PUBLISH payload (and any binary field) is a view of the chunk or
  *   of the partial buffer: valid during `onPacket` only; copy it to keep it.
  * - `version` (4 or 5) is the protocol level of the connection; set it before
- *   pushing the first bytes of a connection. Decoding a CONNECT sets it from
- *   the packet (server side).
+ *   pushing the first bytes of a connection. Decoding a CONNECT (server side,
+ *   with decodeAnyPacket) sets it from the packet.
  * - `maxPacketSize` (constructor) bounds the whole packet, fixed header
  *   included, as the 5.0 Maximum Packet Size does; Infinity for no limit.
  */
-import { CORE } from "../features";
+import { CORE, V5 } from "../features";
 import { wrenError, WrenError } from "../errors";
 import { BAD_LENGTH, PACKET_TOO_LARGE } from "./errors";
-import { decodePacket } from "./decode";
+import { decodePacket, PacketDecoder } from "./decode";
 import type { Packet, ProtocolVersion } from "./packet";
 
 export interface DecoderHandler {
@@ -45,11 +45,18 @@ export class Decoder {
   _f: boolean;
   /** Bumped by reset(): a push in progress stops. */
   _g: number;
+  /** Packet body decoder. */
+  _x: PacketDecoder;
 
-  constructor(version: ProtocolVersion, maxPacketSize: number, handler: DecoderHandler) {
+  /**
+   * `decode`: decodePacket (default: what a client receives) or
+   * decodeAnyPacket from decode-server.ts (servers, gateways, tests).
+   */
+  constructor(version: ProtocolVersion, maxPacketSize: number, handler: DecoderHandler, decode?: PacketDecoder) {
     this.version = version;
     this._m = maxPacketSize;
     this._h = handler;
+    this._x = decode || decodePacket;
     this._p = null;
     this._n = 0;
     this._f = false;
@@ -84,7 +91,7 @@ export class Decoder {
         l += (d & 127) * m;
         if (d < 128) {
           // 5.0: minimal encoding [MQTT-1.5.5-1]
-          if (CORE && !d && k - s > 2 && self.version == 5) return self._e(BAD_LENGTH);
+          if (V5 && !d && k - s > 2 && self.version == 5) return self._e(BAD_LENGTH);
           t = l + k - s;
           if (t > self._m) return self._e(PACKET_TOO_LARGE);
           break;
@@ -96,9 +103,9 @@ export class Decoder {
         // a whole packet: consume it first, so the handler sees a consistent decoder
         if (b == c) i += t;
         else self._n = 0;
-        r = decodePacket(b[s], b, k, s + t, self.version);
+        r = self._x(b[s], b, k, s + t, self.version);
         if (typeof r == "string") return self._e(r);
-        if (CORE && r.type == 1) self.version = r.protocolVersion;
+        if (V5 && r.type == 1) self.version = r.protocolVersion;
         self._h.onPacket(r);
       } else if (b == c) return self._a(c, i, n, t); // keep the incomplete tail
       else {

@@ -25,4 +25,6 @@ export type { Encoded, OutPublish } from "./encode";
 export { Decoder } from "./decoder";
 export type { DecoderHandler } from "./decoder";
 export { decodePacket } from "./decode";
+export type { PacketDecoder } from "./decode";
+export { decodeAnyPacket } from "./decode-server";
 export { utf8Write, utf8Length, utf8Decode } from "./utf8";

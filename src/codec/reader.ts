@@ -76,7 +76,7 @@ function span(): number {
 
 /** UTF-8 string [MQTT-1.5.3]. */
 export function rStr(): string {
-  var s = span(), r = err ? "" : utf8Decode(b, s, p);
+  var s = span(), r = CORE && err ? "" : utf8Decode(b, s, p);
   if (CORE && r == null) rFail(BAD_UTF8);
   return r || "";
 }

@@ -1,17 +1,44 @@
 /**
- * Entry of the Espruino bundles (dist/<board>-<profile>.js).
+ * Entry of the Espruino bundles (dist/<board>-<profile>.js), used as
+ *   var mqtt = require("wren-mqtt").connect("mqtt://host", {clientId: "s1"});
  *
- * The bundle is built as a CommonJS-style module body (see
- * scripts/lib/bundle.ts): this file has no ES `export`s and assigns to
- * Espruino's module `exports` itself, so no export wrapper or getters are
- * emitted. Intended surface (filled in as src/client and src/hal/espruino
- * land): `exports.connect = function (urlOrOpts) { return
- * createClient(opts, espruinoHal(board)) }`.
+ * Built as a CommonJS-style module body (scripts/lib/bundle.ts): no ES
+ * `export`s here, this file assigns to Espruino's module `exports` itself so
+ * no export wrapper or getters are emitted. The tiny profile gets transport +
+ * clock only; core and full add URL parsing, WiFi link, storage and power.
  */
-import { wrenError } from "../errors";
+import { CORE, PERSIST } from "../features";
+import { Client, type ClientOptions } from "../client/client";
+import { parseUrl } from "../client/index";
+import type { Hal } from "../hal/hal";
+import { espruinoTransport } from "../hal/espruino/transport";
+import { espruinoClock } from "../hal/espruino/clock";
+import { espruinoClientId } from "../hal/espruino/id";
+import { espruinoStorage } from "../hal/espruino/storage";
+import { espruinoPower } from "../hal/espruino/power";
+import { espruinoLink } from "../hal/espruino/link";
+import { BATTERY_DIVIDER, BATTERY_PIN, KEEPALIVE, MAX_PACKET } from "./board";
 
-// Placeholder until the client and the Espruino HAL exist: keeps the build
-// and the bundle checks working with a loadable module.
-exports.connect = function () {
-  throw wrenError("NOT_IMPLEMENTED");
-};
+/** `connect(url | options, options?)`: make a client and dial. */
+export function connect(url: string | ClientOptions, options?: any): Client {
+  var o: any = {},
+    k: string,
+    a: any = url;
+  if (CORE && typeof url == "string") a = parseUrl(url);
+  for (k in a) o[k] = a[k];
+  for (k in options) o[k] = options[k];
+  if (!o.clientId) o.clientId = espruinoClientId();
+  if (!o.keepalive && o.keepalive !== 0) o.keepalive = KEEPALIVE;
+  if (CORE && !o.maxPacketSize) o.maxPacketSize = MAX_PACKET;
+  var clock = espruinoClock(),
+    hal: Hal = { transport: espruinoTransport(), clock: clock };
+  if (CORE) {
+    hal.random = Math.random;
+    if (o.wifi) hal.link = espruinoLink(o.wifi, clock);
+    if (PERSIST) {
+      hal.storage = espruinoStorage();
+      hal.power = espruinoPower(BATTERY_PIN ? { pin: BATTERY_PIN, divider: BATTERY_DIVIDER } as any : undefined);
+    }
+  }
+  return new Client(o, hal).connect();
+}

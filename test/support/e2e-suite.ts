@@ -40,7 +40,18 @@ export interface BrokerKind {
 }
 
 export function brokerSuite(kind: BrokerKind): void {
-  const t = suite<{ b: BrokerUnderTest; open: Client[] }>(kind.name + " e2e");
+  const suiteT = suite<{ b: BrokerUnderTest; open: Client[]; err?: unknown }>(kind.name + " e2e");
+  // uvu swallows an error thrown in a before hook (0 passed, exit code 0):
+  // keep it and fail every test with it instead.
+  type Ctx = { b: BrokerUnderTest; open: Client[]; err?: unknown };
+  const t = Object.assign(
+    (name: string, fn: (ctx: Ctx) => Promise<void>) =>
+      suiteT(name, async (ctx) => {
+        if (ctx.err) throw ctx.err;
+        await fn(ctx);
+      }),
+    { before: suiteT.before, after: suiteT.after, run: () => suiteT.run() }
+  );
   // Every client a test makes goes into ctx.open so a failing test still cleans up.
   const track = (ctx: { open: Client[] }, c: Client) => {
     ctx.open.push(c);
@@ -48,15 +59,19 @@ export function brokerSuite(kind: BrokerKind): void {
   };
 
   t.before(async (ctx) => {
-    ctx.b = await kind.start();
     ctx.open = [];
+    try {
+      ctx.b = await kind.start();
+    } catch (e) {
+      ctx.err = e;
+    }
   });
   t.after.each(async (ctx) => {
     for (const c of ctx.open) c.end(true);
     ctx.open = [];
   });
   t.after(async (ctx) => {
-    await ctx.b.stop();
+    if (ctx.b) await ctx.b.stop();
   });
 
   t("connect: CONNACK accepted, clean session not present, DISCONNECT on end", async (ctx) => {

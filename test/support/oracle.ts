@@ -208,6 +208,7 @@ export function unhex(s: string): Uint8Array {
 }
 
 import { Decoder } from "../../src/codec/decoder";
+import { decodeAnyPacket } from "../../src/codec/decode-server";
 
 /** Result of feeding bytes to our Decoder: packets in order, error codes. */
 export interface Decoded {
@@ -217,19 +218,24 @@ export interface Decoded {
 
 /**
  * Feeds `bytes` to a fresh Decoder, split at the given cut points (indexes)
- * or into `size`-byte chunks.
+ * or into `size`-byte chunks; decodes every packet type unless `client`.
  */
 export function decodeAll(
   bytes: Uint8Array,
   v: ProtocolVersion,
-  opts: { cuts?: number[]; size?: number; max?: number } = {},
+  opts: { cuts?: number[]; size?: number; max?: number; client?: boolean } = {},
 ): Decoded {
   const out: Decoded = { packets: [], errors: [] };
-  const d = new Decoder(v, opts.max || 1 << 28, {
-    // binary fields are views valid during onPacket only: copy them
-    onPacket: (p) => out.packets.push(copyBytes(p)),
-    onError: (e) => out.errors.push(e.code),
-  });
+  const d = new Decoder(
+    v,
+    opts.max || 1 << 28,
+    {
+      // binary fields are views valid during onPacket only: copy them
+      onPacket: (p) => out.packets.push(copyBytes(p)),
+      onError: (e) => out.errors.push(e.code),
+    },
+    opts.client ? undefined : decodeAnyPacket,
+  );
   let cuts = opts.cuts || [];
   if (opts.size) for (let i = opts.size; i < bytes.length; i += opts.size) cuts.push(i);
   let a = 0;

@@ -1,5 +1,11 @@
 /** In-memory Storage with counters, for tests and the simulator (flash wear). */
+import { wrenError } from "../../errors";
 import type { Storage } from "../hal";
+
+/** Record names follow the HAL contract: 1..24 printable ASCII characters. */
+export function checkName(name: string): void {
+  if (typeof name !== "string" || !/^[\x21-\x7e]{1,24}$/.test(name)) throw wrenError("STORAGE_NAME", JSON.stringify(name));
+}
 
 export interface MemoryStorage extends Storage {
   /** Current record names, sorted. */
@@ -20,13 +26,15 @@ export function memoryStorage(initial?: Record<string, Uint8Array>): MemoryStora
     bytesWritten: 0,
     erases: 0,
     // Copies both ways: a record is a snapshot, as on flash.
-    read: (name: string) => (name in recs ? recs[name].slice() : undefined),
+    read: (name: string) => (checkName(name), name in recs ? recs[name].slice() : undefined),
     write(name: string, data: Uint8Array) {
+      checkName(name);
       recs[name] = data.slice();
       st.writes++;
       st.bytesWritten += data.length;
     },
     erase(name: string) {
+      checkName(name);
       if (name in recs) {
         delete recs[name];
         st.erases++;

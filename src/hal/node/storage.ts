@@ -1,15 +1,10 @@
 /** Node Storage: one file per record in a directory, replaced atomically. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { wrenError } from "../../errors";
+import { checkName } from "../memory/storage";
 import type { Storage } from "../hal";
 
 let seq = 0;
-
-/** Record names follow the HAL contract: 1..24 printable ASCII characters. */
-export function checkName(name: string): void {
-  if (typeof name !== "string" || !/^[\x21-\x7e]{1,24}$/.test(name)) throw wrenError("STORAGE_NAME", JSON.stringify(name));
-}
 
 // Keep names readable but filesystem-safe: escape everything except [A-Za-z0-9._-].
 function fileName(name: string): string {
@@ -53,6 +48,15 @@ export function fileStorage(dir: string): Storage {
         fs.rmSync(tmp, { force: true });
         throw e;
       }
+      // Make the rename itself durable (POSIX; not possible on Windows).
+      try {
+        const d = fs.openSync(dir, "r");
+        try {
+          fs.fsyncSync(d);
+        } finally {
+          fs.closeSync(d);
+        }
+      } catch {}
     },
     erase(name) {
       fs.rmSync(file(name), { force: true });

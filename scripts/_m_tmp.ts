@@ -1,0 +1,2 @@
+import { measureCodecSizes } from "./bench-codec";
+console.log(await measureCodecSizes());

@@ -274,7 +274,8 @@ export function printCodecBench(r: CodecBenchResult): void {
   );
   console.log(
     `payload representation, PUBLISH 32 B encode+decode: Uint8Array core ${fmt(r.representation.uint8ArrayOps)}/s, binary-string core ${fmt(r.representation.binaryStringOps)}/s` +
-      " (Node). On Espruino the HAL converts once per chunk (E.toUint8Array / E.toString), so the core stays Uint8Array.",
+      " (Node; the string variant has no stream framing, no UTF-8 and no validation, so it flatters strings)." +
+      " On Espruino the HAL converts once per chunk (E.toUint8Array / E.toString), so the core stays Uint8Array.",
   );
 }
 

@@ -54,8 +54,8 @@ test("broker bad input: malformed / unexpected / oversize -> error naming it, de
     ["0000", "BAD_TYPE"], // reserved type 0
     ["3003000574", "MALFORMED"], // topic length 5 in a 3-byte body
     ["20020000", "PROTOCOL"], // CONNACK while connected
-    ["82060001000161 00", "PROTOCOL"], // SUBSCRIBE from a server
-    ["c000", "PROTOCOL"], // PINGREQ from a server
+    ["82060001000161 00", "BAD_TYPE"], // SUBSCRIBE from a server: a type no client receives
+    ["c000", "BAD_TYPE"], // PINGREQ from a server: a type no client receives
     ["31030001 2b", "PROTOCOL"], // PUBLISH to a wildcard topic
     ["ffffffffff", "BAD_LENGTH"],
     ["30 0a 0001 74 000000000000000000", "PACKET_TOO_LARGE", { maxPacketSize: 8 }],

@@ -124,21 +124,32 @@ test("empty chunks are harmless", () => {
   assert.is(packets.length, 1);
 });
 
-test("the default (client) decoder rejects packets only a server receives: BAD_TYPE", () => {
+test("a client decoder (decodePacket) rejects packets only a server receives: BAD_TYPE", () => {
   for (const h of ["10 0d 00 04 4d 51 54 54 04 02 00 3c 00 01 63", "82 06 00 01 00 01 74 00", "a2 05 00 01 00 01 74", "c0 00", "e0 00"])
     assert.equal(decodeAll(unhex(h), 4, { client: true }).errors, ["BAD_TYPE"], h);
 });
 
-test("the default (client) decoder takes what a client receives", () => {
+test("a client decoder (decodePacket) takes what a client receives", () => {
   const r = decodeAll(unhex("20 02 00 00 30 03 00 01 74 40 02 00 01 50 02 00 01 62 02 00 01 70 02 00 01 90 03 00 01 00 b0 02 00 01 d0 00"), 4, { client: true });
   assert.equal(r.errors, []);
   assert.equal(r.packets.map((p) => p.type), [2, 3, 4, 5, 6, 7, 9, 11, 13]);
 });
 
-test("the default (client) decoder takes a 5.0 DISCONNECT and AUTH from the server", () => {
+test("a client decoder (decodePacket) takes a 5.0 DISCONNECT and AUTH from the server", () => {
   const r = decodeAll(unhex("e0 01 8e f0 00"), 5, { client: true });
   assert.equal(r.errors, []);
   assert.equal(canon(r.packets), [{ type: 14, reasonCode: 0x8e }, { type: 15, reasonCode: 0 }]);
+});
+
+test("a decoder given decodeAnyPacket decodes server-side packets too", () => {
+  const { d, packets, errors } = (() => {
+    const packets: Packet[] = [];
+    const errors: string[] = [];
+    return { d: new Decoder(4, 1000, { onPacket: (p) => packets.push(p), onError: (e) => errors.push(e.code) }, decodeAnyPacket), packets, errors };
+  })();
+  d.push(unhex("c0 00 82 06 00 01 00 01 74 00"));
+  assert.equal(errors, []);
+  assert.equal(packets.map((p) => p.type), [12, 8]);
 });
 
 test.run();

@@ -48,8 +48,7 @@ export function boardDefines(board: Board): Record<string, string> {
     WREN_QUEUE_MAX: String(d.queueMax),
     WREN_QUEUE_BYTES: String(d.queueBytes),
     WREN_INFLIGHT_MAX: String(d.inflightMax),
-    WREN_BATTERY_PIN: JSON.stringify(w.battery ? w.battery.pin : null),
-    WREN_BATTERY_DIVIDER: String(w.battery ? w.battery.divider : 0),
+    WREN_BATTERY: JSON.stringify(w.battery || null),
   };
 }
 
@@ -136,6 +135,7 @@ export async function bundleEspruino(opts: EspruinoBundleOptions): Promise<Bundl
   if (lowered.diagnostics.length) throw new Error("ES5 lowering failed: " + lowered.diagnostics.join("; "));
   const min = await esbuild.transform(lowered.code, {
     minify: true,
+    treeShaking: true,
     target: "es5",
     format: "cjs",
     charset: "ascii",

@@ -10,6 +10,7 @@
  * delivered twice). Every packet either way is logged with its time and size.
  */
 import { Decoder } from "../../src/codec/decoder";
+import { decodeAnyPacket } from "../../src/codec/decode-server";
 import { encode } from "../../src/codec/encode";
 import type { Packet, PublishPacket, QoS, Subscription } from "../../src/codec/packet";
 import type { Clock } from "../../src/hal/hal";
@@ -121,7 +122,7 @@ export function simBroker(net: MemoryNet, clock: Clock): SimBroker {
       onError() {
         peer.cut();
       },
-    });
+    }, decodeAnyPacket);
     peer.onData = (bytes) => dec.push(bytes);
     peer.onClose = () => {
       if (s && s.peer === peer) s.peer = null;

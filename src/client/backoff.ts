@@ -19,7 +19,7 @@ export interface BackoffOptions {
 /** Delay in ms before reconnect attempt `n` (0-based), with `r` uniform in [0, 1). */
 export function backoff(n: number, o: BackoffOptions, r: number): number {
   var j = o.jitter,
-    // exponent bounded so that min 0 never meets Infinity (0 * Infinity is NaN)
-    cap = Math.min(o.max || 60000, (o.min == null ? 1000 : o.min) * Math.pow(o.factor || 2, n < 99 ? n : 99));
-  return Math.round(cap - cap * (j == null ? 1 : j) * r);
+    // min 0 times an overflowed power (Infinity) is NaN: 0
+    cap = Math.min(o.max || 60000, (o.min == null ? 1000 : o.min) * Math.pow(o.factor || 2, n) || 0);
+  return Math.round(cap * (1 - (j == null ? 1 : j) * r));
 }

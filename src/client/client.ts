@@ -38,7 +38,7 @@ import {
 import { encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePublish, encodeSubscribe, encodeUnsubscribe, type Encoded } from "../codec/encode";
 import { Decoder } from "../codec/decoder";
 import { Writer } from "../codec/writer";
-import { utf8Length, utf8Write } from "../codec/utf8";
+import { utf8Write } from "../codec/utf8";
 import type { WrenError } from "../errors";
 import { backoff, type BackoffOptions } from "./backoff";
 import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepalive";
@@ -121,25 +121,26 @@ export interface Pending {
   t: number;
 }
 
-/** 3.1.1 CONNACK return codes 1..5 [MQTT-3.2.2.3]. */
-var REFUSED = [
-  "unacceptable protocol version",
-  "identifier rejected",
-  "server unavailable",
-  "bad username or password",
-  "not authorized",
-];
+/** 3.1.1 CONNACK return codes 1..5 [MQTT-3.2.2.3]; split where used (a plain string: the tiny bundle drops it). */
+var REFUSED = "unacceptable protocol version,identifier rejected,server unavailable,bad username or password,not authorized";
 
 function fn(x: unknown): x is Function {
   return typeof x == "function";
 }
 
-/** UTF-8 bytes of a string (password, will payload); bytes stay as they are. */
-function bytes(s: string | Uint8Array): Uint8Array {
-  var b: Uint8Array;
-  if (typeof s != "string") return s;
-  utf8Write(s, (b = new Uint8Array(utf8Length(s))), 0);
-  return b;
+/** Not one of the numbers 0, 1, 2 (-1, 3, 1.5 and "1" are bad). */
+function badQos(q: unknown): boolean {
+  return q !== ((q as number) & 3) % 3;
+}
+
+/**
+ * UTF-8 bytes of a string (password, will payload; once per CONNECT); bytes
+ * stay as they are. Written into room for the worst case (3 bytes per UTF-16
+ * unit) rather than measured first: no utf8Length in the bundle.
+ * (b: a scratch local as a parameter, see nid)
+ */
+function bytes(s: string | Uint8Array, b?: Uint8Array): Uint8Array {
+  return typeof s != "string" ? s : (b = new Uint8Array(s.length * 3)).subarray(0, utf8Write(s, b, 0));
 }
 
 export interface Client {
@@ -162,7 +163,8 @@ export interface Client {
 /*
  * Internals are module functions taking the client, not methods: the tiny
  * bundle drops those only the core calls, and `c._x` is shorter than
- * `this._x` once minified.
+ * `this._x` once minified. Locals are declared only where every profile uses
+ * them: esbuild keeps an unused `var`, and its initializer.
  */
 export class Client {
   _o!: ClientOptions;
@@ -170,9 +172,8 @@ export class Client {
   _s!: State;
   /** true between CONNACK and the connection's end (as in MQTT.js); core only */
   connected!: boolean;
+  /** the current connection: callbacks of any other (older) one are ignored */
   _c!: Connection | null | undefined;
-  /** connection generation: callbacks of an older connection are ignored */
-  _g!: number;
   /** protocol version */
   _v!: 4 | 5;
   /** keepalive ms */
@@ -186,7 +187,11 @@ export class Client {
   _tm!: unknown;
   /** the timer callback, made once */
   _tf!: () => void;
-  /** tiny keepalive: last sent, PINGREQ pending since (-1 none) */
+  /**
+   * tiny keepalive: when the last packet was sent (while a PINGREQ is
+   * pending: when it was sent, so the ping timeout is one keepalive
+   * interval), and 1 while a PINGREQ is pending
+   */
   _ls!: number;
   _pp!: number;
   /** core keepalive policy */
@@ -211,12 +216,11 @@ export class Client {
 
   constructor(options: ClientOptions, hal: Hal) {
     var c = this,
-      q: ClientOptions["queue"],
       k = options.keepalive;
     c._o = options;
     c._h = hal;
     c._s = State.ENDED;
-    c._g = c._n = c._id = 0;
+    c._id = 0;
     c._ta = -1;
     c._subs = {};
     c._v = V5 && options.protocolVersion == 5 ? 5 : 4;
@@ -225,37 +229,17 @@ export class Client {
       tick(c);
     };
     c._d = new Decoder(c._v, (CORE && options.maxPacketSize) || 1 / 0, c);
-    if (CORE) {
-      c.connected = false;
-      c._out = [];
-      c._in2 = [];
-      c._r = [];
-      c._kp = options.keepalivePolicy || new SpecKeepalive(options.pingTimeout);
-      c._win = options.inflightWindow || 8;
-      q = options.queue || {};
-      c._q = new Queue(
-        q.limit == null ? 16 : q.limit,
-        q.bytes == null ? 4096 : q.bytes,
-        POLICIES.indexOf(q.policy || "") & 3,
-        function (e) {
-          var err = wrenError("QUEUE_DROPPED", e.p.topic);
-          fail(c, e.cb, err);
-          c.emit("drop", e.p, err);
-        },
-      );
-      if (options.maxPacketSize) (c._wr = new Writer()).max = options.maxPacketSize;
-    }
+    if (CORE) coreInit(c, options);
   }
 
   /** Start (or start again after end()): dial now, then keep the connection up. */
   connect(): Client {
-    var c = this,
-      l = c._h.link;
+    var c = this;
     if (c._s == State.ENDED) {
       c._n = 0;
-      if (CORE && l)
-        l.onChange(function (up) {
-          // down: stop dialing (an open connection fails by itself); up: dial now
+      // core: follow the link: down, stop dialing (an open connection fails by itself); up, dial now
+      if (CORE && c._h.link)
+        c._h.link.onChange(function (up) {
           if (c._s == State.IDLE) up ? dial(c) : (c._dl = -1);
         });
       dial(c);
@@ -271,35 +255,14 @@ export class Client {
    * not connected. Without `cb` errors go to the `error` event.
    */
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback): Client {
-    var c = this,
-      p: PublishPacket,
-      e: Queued,
-      q: number,
-      x: Encoded | 0,
-      opts: PublishOptions;
-    if (fn(options)) (cb = options), (options = void 0);
-    opts = options || {};
-    q = CORE ? opts.qos || 0 : 0;
-    // the codec writes a string payload as UTF-8 itself: no copy here
-    p = { type: PacketType.PUBLISH, topic: topic, payload: payload as Uint8Array, qos: q as QoS, retain: !!opts.retain, dup: false };
-    if (V5) p.properties = opts.properties;
+    var c = this;
+    // (a callback in `options` reads as no options: it has no qos, retain, properties)
+    if (fn(options)) cb = options;
     // (if/else rather than an early return: the bundler drops a dead branch, not dead code after a return)
-    if (CORE) {
-      // caller errors: reported now, nothing sent or queued
-      x = !validTopic(topic)
-        ? "BAD_TOPIC"
-        : !(q == 0 || q == 1 || q == 2)
-          ? "BAD_QOS"
-          : typeof payload != "string" && !(payload instanceof Uint8Array)
-            ? "BAD_PAYLOAD"
-            : 0;
-      // encode once to catch what only the codec sees: too large, too long, bad property
-      if (!x && typeof (x = encodePublish(p, c._v, c._wr)) != "string") x = 0;
-      if (x) return fail(c, cb, wrenError(x, topic));
-      e = { p: p, cb: cb, n: topic.length + payload.length };
-      // behind others in the queue, or no room in the window: wait in order
-      if (c._q._a.length || !go(c, e)) c._q.add(e);
-    } else if (c._s == State.CONNECTED) write(c, encodePublish(p, 4)), cb && cb();
+    if (CORE) pub(c, topic, payload, (options || {}) as PublishOptions, cb);
+    // tiny: QoS 0 only; the codec writes a string payload as UTF-8 itself
+    else if (c._s == State.CONNECTED)
+      write(c, encodePublish({ topic: topic, payload: payload, retain: options && (options as PublishOptions).retain } as PublishPacket, 4)), cb && cb();
     else fail(c, cb, wrenError("OFFLINE"));
     return c;
   }
@@ -314,34 +277,11 @@ export class Client {
    */
   subscribe(filter: string | string[] | { [filter: string]: QoS }, options?: SubscribeOptions | Callback, cb?: Callback): Client {
     var c = this,
-      subs: Subscription[] = [],
-      f: any = typeof filter == "string" ? [filter] : filter,
-      k: any,
-      s: Subscription,
-      i: number,
-      opts: SubscribeOptions = {};
+      f: any = typeof filter == "string" ? [filter] : filter;
     if (CORE) {
-      if (fn(options)) (cb = options), (options = void 0);
-      opts = options || opts;
-    }
-    for (k in f) {
-      s = { topic: f.push ? f[k] : k, qos: CORE ? (f.push ? opts.qos || 0 : f[k]) : 0 };
-      if (V5) {
-        s.nl = opts.nl;
-        s.rap = opts.rap;
-        s.rh = opts.rh;
-      }
-      subs.push(s);
-      if (!CORE) c._subs[s.topic] = s;
-    }
-    if (CORE) {
-      for (i = 0; i < subs.length; i++)
-        if (!validFilter(subs[i].topic) || !(subs[i].qos == 0 || subs[i].qos == 1 || subs[i].qos == 2))
-          return fail(c, cb, wrenError("BAD_FILTER", subs[i].topic));
-      if (!i) return fail(c, cb, wrenError("BAD_FILTER"));
-      if (opts.handler) for (i = 0; i < subs.length; i++) c.route(subs[i].topic, opts.handler);
-      req(c, { type: PacketType.SUBSCRIBE, messageId: 0, subscriptions: subs, properties: V5 ? opts.properties : void 0 }, cb);
-    } else sub(c, subs);
+      if (fn(options)) cb = options;
+      subCore(c, f, (options || {}) as SubscribeOptions, cb);
+    } else sub(c, f.push ? f : Object.keys(f));
     return c;
   }
 
@@ -349,23 +289,14 @@ export class Client {
   unsubscribe(filter: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback): Client {
     var c = this,
       f = typeof filter == "string" ? [filter] : filter,
-      r = c._r,
-      i: number,
-      j: number,
-      p: UnsubscribePacket;
+      i = 0;
     if (CORE) {
-      if (fn(options)) (cb = options), (options = void 0);
-      for (i = 0; i < f.length; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i]));
-      if (!i) return fail(c, cb, wrenError("BAD_FILTER"));
+      if (fn(options)) cb = options;
+      unsubCore(c, f, options as { properties?: Properties } | undefined, cb);
+    } else {
+      for (; i < f.length; i++) delete c._subs[f[i]];
+      if (c._s == State.CONNECTED) write(c, encodeUnsubscribe({ messageId: nid(c), unsubscriptions: f } as UnsubscribePacket, 4));
     }
-    for (i = 0; i < f.length; i++) {
-      if (CORE) for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
-      delete c._subs[f[i]];
-    }
-    p = { type: PacketType.UNSUBSCRIBE, messageId: 0, unsubscriptions: f };
-    if (V5 && options) p.properties = (options as { properties?: Properties }).properties;
-    if (CORE) req(c, p, cb);
-    else if (c._s == State.CONNECTED) (p.messageId = nid(c)), write(c, encodeUnsubscribe(p, 4));
     return c;
   }
 
@@ -378,27 +309,18 @@ export class Client {
   end(force?: boolean | Callback, cb?: Callback): Client {
     var c = this,
       k = c._c,
-      s = c._s,
-      a: (Pending | Queued)[],
-      e: Pending | Queued | undefined,
-      err: Error;
-    if (fn(force)) (cb = force), (force = false);
+      s = c._s;
+    if (fn(force)) cb = force;
     c._s = State.ENDED;
     c._c = null;
-    c._g++;
     arm(c);
     if (k) {
-      if (s == State.CONNECTED && !force) k.write(encodeDisconnect(c._v) as Uint8Array), k.end();
+      // (a callback in `force` is not `true`)
+      if (s == State.CONNECTED && force !== true) k.write(encodeDisconnect(c._v) as Uint8Array), k.end();
       else k.destroy();
       c.emit("close");
     }
-    if (CORE && s != State.ENDED) {
-      c.connected = false;
-      err = wrenError("ENDED");
-      a = c._out;
-      c._out = [];
-      while ((e = a.shift() || c._q.shift())) if (e.cb) e.cb(err);
-    }
+    if (CORE && s != State.ENDED) ended(c);
     c.emit("end");
     if (cb) cb();
     return c;
@@ -407,114 +329,23 @@ export class Client {
   /** Decoder handler: a packet arrived. */
   onPacket(p: Packet): void {
     var c = this,
-      now = c._h.clock.now(),
       t = p.type,
-      o = c._out,
-      i: number,
-      n: number,
-      e: Pending | undefined,
-      rc: number,
-      err: Error | undefined,
-      k: string,
-      a: Subscription[] = [];
-    if (CORE) c._kp.received(now, t);
-    else c._pp = -1;
-    if (c._s == State.CONNECTING) {
-      if (p.type != PacketType.CONNACK) return drop(c, "PROTOCOL");
-      rc = p.returnCode;
+      k: number;
+    if (CORE) c._kp.received(c._h.clock.now(), t);
+    else c._pp = 0;
+    // CONNACK first and only then [MQTT-3.2.0-1]
+    if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, "PROTOCOL", "" + t);
+    else if (t == PacketType.CONNACK) {
       // 3.1.1: 1..5 refused [MQTT-3.2.2.3]; 5.0: reason codes >= 0x80
-      if (rc) return drop(c, "CONNACK_REFUSED", CORE && rc < 6 && c._v == 4 ? REFUSED[rc - 1] : "" + rc);
+      if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && c._v == 4 && REFUSED.split(",")[k - 1]) || "" + k);
       c._s = State.CONNECTED;
       c._n = 0;
-      if (CORE) {
-        c.connected = true;
-        c._kp.start(now, V5 && p.properties && p.properties.serverKeepAlive != null ? p.properties.serverKeepAlive * 1000 : c._ka);
-        if (V5 && p.properties && p.properties.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, p.properties.receiveMaximum);
-      } else (c._ls = now), (c._pp = -1);
-      n = CORE ? o.length : 0;
-      if (!CORE || !p.sessionPresent) {
-        // a new session: the server forgot our subscriptions and its QoS 2 ids
-        if (CORE) c._in2 = [];
-        for (k in c._subs) a.push(c._subs[k]);
-        if (a.length) CORE ? req(c, { type: PacketType.SUBSCRIBE, messageId: 0, subscriptions: a }) : sub(c, a);
-      }
-      if (CORE) {
-        // resend everything unacknowledged in the original order, PUBLISH with
-        // DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came
-        for (i = 0; i < n; i++) {
-          e = o[i];
-          e.t = now;
-          if (e.w == PacketType.PUBCOMP) ack(c, PacketType.PUBREL, e.p.messageId!);
-          else {
-            if (e.p.type == PacketType.PUBLISH) e.p.dup = true;
-            write(c, enc(c, e.p));
-          }
-        }
-        flush(c);
-      }
+      if (CORE) connack(c, p as ConnackPacket);
+      else (c._ls = c._h.clock.now()), sub(c, Object.keys(c._subs));
       arm(c);
       c.emit("connect", p);
-      return;
-    }
-    switch (p.type) {
-      case PacketType.PUBLISH:
-        rc = p.messageId!;
-        if (CORE) {
-          // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
-          if (!validTopic(p.topic)) break;
-          if (p.qos == 2) {
-            // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
-            if (c._in2.indexOf(rc) < 0) c._in2.push(rc), msg(c, p);
-            return ack(c, PacketType.PUBREC, rc);
-          }
-        }
-        msg(c, p);
-        if (CORE && p.qos) ack(c, PacketType.PUBACK, rc);
-        return;
-      case PacketType.SUBACK:
-      case PacketType.UNSUBACK:
-      case PacketType.PINGRESP:
-        if (!CORE) return;
-    }
-    if (CORE)
-      switch (p.type) {
-        case PacketType.PUBREL:
-          i = c._in2.indexOf(p.messageId);
-          if (i >= 0) c._in2.splice(i, 1);
-          // PUBCOMP even for an unknown id, so the server can free it
-          return ack(c, PacketType.PUBCOMP, p.messageId);
-        case PacketType.PINGRESP:
-          return;
-        case PacketType.PUBACK:
-        case PacketType.PUBREC:
-        case PacketType.PUBCOMP:
-        case PacketType.SUBACK:
-        case PacketType.UNSUBACK:
-          for (i = 0; i < o.length && !(o[i].p.messageId == p.messageId && o[i].w == t); i++);
-          e = o[i];
-          rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
-          if (t == PacketType.PUBREC && rc < 0x80) {
-            // PUBREL even for an unknown id, so the server can free it
-            ack(c, PacketType.PUBREL, p.messageId);
-            if (e) (e.w = PacketType.PUBCOMP), (e.t = now);
-            return;
-          }
-          if (!e) return; // a late or duplicate ack: nothing waits for it
-          o.splice(i, 1);
-          if (t == PacketType.SUBACK) {
-            a = (e.p as SubscribePacket).subscriptions;
-            for (i = 0; i < a.length; i++)
-              if ((p as SubackPacket).granted[i] < 0x80) c._subs[a[i].topic] = a[i];
-              else rc = 0x80;
-          }
-          if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
-          if (e.cb) e.cb(err, (p as SubackPacket).granted);
-          else if (err) c.emit("error", err);
-          return flush(c);
-        case PacketType.DISCONNECT:
-          if (V5) return drop(c, "DISCONNECTED", "" + p.reasonCode);
-      }
-    drop(c, "PROTOCOL", "" + t);
+    } else if (CORE) inCore(c, p);
+    else if (t == PacketType.PUBLISH) c.emit("message", (p as PublishPacket).topic, (p as PublishPacket).payload, p);
   }
 
   /** Decoder handler: malformed or oversized input. */
@@ -529,34 +360,199 @@ if (CORE)
     return this;
   };
 
+/** Core: the state the tiny profile has not. */
+function coreInit(c: Client, o: ClientOptions): void {
+  var q = o.queue || {};
+  c.connected = false;
+  c._out = [];
+  c._in2 = [];
+  c._r = [];
+  c._kp = o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
+  c._win = o.inflightWindow || 8;
+  c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, POLICIES.indexOf(q.policy!) + 1, function (e) {
+    var err = wrenError("QUEUE_DROPPED", e.p.topic);
+    fail(c, e.cb, err);
+    c.emit("drop", e.p, err);
+  });
+  if (o.maxPacketSize) (c._wr = new Writer()).max = o.maxPacketSize;
+}
+
+/** Core: publish. */
+function pub(c: Client, topic: string, payload: string | Uint8Array, opts: PublishOptions, cb?: Callback): void {
+  var q = opts.qos || 0,
+    p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload as Uint8Array, qos: q as QoS, retain: !!opts.retain, dup: false },
+    // caller errors: reported now, nothing sent or queued
+    x: Encoded | 0 = !validTopic(topic)
+      ? "BAD_TOPIC"
+      : badQos(q)
+        ? "BAD_QOS"
+        : typeof payload != "string" && !(payload instanceof Uint8Array)
+          ? "BAD_PAYLOAD"
+          : 0,
+    e: Queued = { p: p, cb: cb, n: topic.length + payload.length };
+  if (V5) p.properties = opts.properties;
+  // encode once to catch what only the codec sees: too large, too long, bad property
+  if (!x && typeof (x = encodePublish(p, c._v, c._wr)) != "string") x = 0;
+  if (x) fail(c, cb, wrenError(x, topic));
+  // behind others in the queue, or no room in the window: wait in order
+  else if (c._q._a.length || !go(c, e)) c._q.add(e);
+}
+
+/** Core: subscribe to the filters `f` (array, or object filter: qos). */
+function subCore(c: Client, f: any, opts: SubscribeOptions, cb?: Callback): void {
+  var p: SubscribePacket,
+    subs: Subscription[] = [],
+    k: any,
+    s: Subscription,
+    i = 0;
+  for (k in f) {
+    s = { topic: f.push ? f[k] : k, qos: f.push ? opts.qos || 0 : f[k] };
+    if (V5) {
+      s.nl = opts.nl;
+      s.rap = opts.rap;
+      s.rh = opts.rh;
+    }
+    subs.push(s);
+  }
+  // an empty list meets validFilter(undefined)
+  for (; i < subs.length || !i; i++)
+    if (!validFilter((s = subs[i] || ({} as Subscription)).topic) || badQos(s.qos)) return fail(c, cb, wrenError("BAD_FILTER", s.topic));
+  if (opts.handler) for (i = 0; i < subs.length; i++) c.route(subs[i].topic, opts.handler);
+  p = { type: PacketType.SUBSCRIBE, subscriptions: subs } as SubscribePacket;
+  if (V5) p.properties = opts.properties;
+  track(c, p, cb, PacketType.SUBACK);
+}
+
+/** Core: unsubscribe from the filters `f` and drop their routes. */
+function unsubCore(c: Client, f: string[], opts: { properties?: Properties } | undefined, cb?: Callback): void {
+  var r = c._r,
+    i = 0,
+    j: number,
+    p: UnsubscribePacket;
+  // an empty list meets validFilter(undefined)
+  for (; i < f.length || !i; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i]));
+  for (i = 0; i < f.length; i++) {
+    for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
+    delete c._subs[f[i]];
+  }
+  p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
+  if (V5 && opts) p.properties = opts.properties;
+  track(c, p, cb, PacketType.UNSUBACK);
+}
+
+/** Core: end(): callbacks of unacknowledged and queued messages get ENDED. */
+function ended(c: Client): void {
+  var err = wrenError("ENDED"),
+    a: (Pending | Queued)[] = c._out,
+    e: Pending | Queued | undefined;
+  c.connected = false;
+  c._out = [];
+  while ((e = a.shift() || c._q.shift())) if (e.cb) e.cb(err);
+}
+
+/** Core: CONNACK accepted. */
+function connack(c: Client, p: ConnackPacket, x?: Properties): void {
+  // (x: a scratch local, see nid; k: the keepalive ms, then a filter)
+  var o = c._out,
+    n = o.length,
+    i = 0,
+    k: string | number = c._ka,
+    a: Subscription[] = [];
+  c.connected = true;
+  if (V5 && (x = p.properties)) {
+    if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
+    if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
+  }
+  c._kp.start(c._h.clock.now(), k);
+  if (!p.sessionPresent) {
+    // a new session: the server forgot our subscriptions and its QoS 2 ids
+    c._in2 = [];
+    for (k in c._subs) a.push(c._subs[k]);
+    if (a[0]) track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, void 0, PacketType.SUBACK);
+  }
+  // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
+  // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came
+  for (; i < n; i++) send(c, o[i]);
+  flush(c);
+}
+
+/** Core: a packet while connected. */
+function inCore(c: Client, p: Packet): void {
+  var t = p.type,
+    o = c._out,
+    id = (p as { messageId: number }).messageId,
+    i = 0,
+    e: Pending | undefined,
+    rc: number,
+    err: Error | undefined,
+    a: Subscription[];
+  if (t == PacketType.PUBLISH) {
+    // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
+    if (!validTopic((p as PublishPacket).topic)) drop(c, "PROTOCOL", "3");
+    else if ((p as PublishPacket).qos == 2) {
+      // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
+      if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
+      ack(c, PacketType.PUBREC, id);
+    } else {
+      msg(c, p as PublishPacket);
+      if ((p as PublishPacket).qos) ack(c, PacketType.PUBACK, id);
+    }
+  } else if (t == PacketType.PUBREL) {
+    i = c._in2.indexOf(id);
+    if (i >= 0) c._in2.splice(i, 1);
+    // PUBCOMP even for an unknown id, so the server can free it
+    ack(c, PacketType.PUBCOMP, id);
+  } else if ((0xab0 >> t) & 1) {
+    // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: bits 4, 5, 7, 9, 11
+    for (; o[i] && !(o[i].p.messageId == id && o[i].w == t); i++);
+    e = o[i];
+    rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
+    if (t == PacketType.PUBREC && rc < 0x80) {
+      // PUBREL even for an unknown id, so the server can free it
+      ack(c, PacketType.PUBREL, id);
+      if (e) (e.w = PacketType.PUBCOMP), (e.t = c._h.clock.now());
+    } else if (e) {
+      // (no entry: a late or duplicate ack, nothing waits for it)
+      o.splice(i, 1);
+      if (t == PacketType.SUBACK) {
+        a = (e.p as SubscribePacket).subscriptions;
+        for (i = 0; i < a.length; i++)
+          if ((p as SubackPacket).granted[i] < 0x80) c._subs[a[i].topic] = a[i];
+          else rc = 0x80;
+      }
+      if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
+      if (e.cb) e.cb(err, (p as SubackPacket).granted);
+      else if (err) c.emit("error", err);
+      flush(c);
+    }
+  } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
+  else if (t != PacketType.PINGRESP) drop(c, "PROTOCOL", "" + t);
+}
+
 /** Report an error to `cb`, or as an `error` event when there is none. */
-function fail(c: Client, cb: Callback | undefined, err: Error): Client {
+function fail(c: Client, cb: Callback | undefined, err: Error): void {
   cb ? cb(err) : c.emit("error", err);
-  return c;
 }
 
 /** Write encoded bytes (nothing when not connected or encoding failed). */
 function write(c: Client, b: Encoded): void {
+  var now = c._h.clock.now();
   if (c._c && typeof b != "string") {
     c._c.write(b);
-    // the policy learns whether an answer is owed: PUBREL, SUBSCRIBE, UNSUBSCRIBE, PUBLISH QoS > 0
-    if (CORE) c._kp.sent(c._h.clock.now(), !!((0x540 >> (b[0] >> 4)) & 1 || (b[0] >> 4 == 3 && b[0] & 6)));
-    else c._ls = c._h.clock.now();
+    // the policy learns whether an answer is owed: PUBREL, SUBSCRIBE, UNSUBSCRIBE (flags 0010)
+    // and PUBLISH QoS > 0 (flag 2 or 4), the only packets we send with either flag
+    if (CORE) c._kp.sent(now, !!(b[0] & 6));
+    // tiny: while a PINGREQ is pending `_ls` keeps its time
+    else if (!c._pp) c._ls = now;
   }
 }
 
-/** Tiny: SUBSCRIBE (QoS 0, no ack tracking) if connected; subscriptions go again on every connect. */
-function sub(c: Client, a: Subscription[]): void {
-  if (c._s == State.CONNECTED) write(c, encodeSubscribe({ type: PacketType.SUBSCRIBE, messageId: nid(c), subscriptions: a }, 4));
-}
-
-/** Core: encode a packet that waits for an ack. */
-function enc(c: Client, p: Pending["p"]): Encoded {
-  return p.type == PacketType.PUBLISH
-    ? encodePublish(p, c._v, c._wr)
-    : p.type == PacketType.SUBSCRIBE
-      ? encodeSubscribe(p, c._v, c._wr)
-      : encodeUnsubscribe(p, c._v, c._wr);
+/** Tiny: SUBSCRIBE filters `f` at QoS 0 (no ack tracking) if connected; they go again on every connect. */
+function sub(c: Client, f: string[]): void {
+  var a: Subscription[] = [],
+    i = 0;
+  for (; i < f.length; i++) a.push((c._subs[f[i]] = { topic: f[i], qos: 0 }));
+  if (a[0] && c._s == State.CONNECTED) write(c, encodeSubscribe({ messageId: nid(c), subscriptions: a } as SubscribePacket, 4));
 }
 
 /** Core: PUBACK/PUBREC/PUBREL/PUBCOMP. */
@@ -564,42 +560,56 @@ function ack(c: Client, t: number, id: number): void {
   write(c, encodeAck(t, id, c._v));
 }
 
-/** Core: SUBSCRIBE/UNSUBSCRIBE tracked until acked; sent now if connected, else on connect. */
-function req(c: Client, p: SubscribePacket | UnsubscribePacket, cb?: Callback): Client {
+/**
+ * Core: a packet that waits for an ack `w` (PUBLISH QoS > 0, SUBSCRIBE,
+ * UNSUBSCRIBE): gets an id, tracked until acked; sent now if connected, else
+ * on connect.
+ */
+function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number): void {
+  // (`t` is set when sent)
+  var e = { p: p, cb: cb, w: w } as Pending;
   p.messageId = nid(c);
-  c._out.push({ p: p, cb: cb, w: p.type + 1, t: c._h.clock.now() });
-  if (c.connected) write(c, enc(c, p)), arm(c);
-  return c;
+  c._out.push(e);
+  if (c._s == State.CONNECTED) send(c, e), arm(c);
+}
+
+/**
+ * Core: (re)send an unacknowledged entry: PUBREL once PUBREC came, else the
+ * packet; any later send of it is a resend, so it gets DUP [MQTT-3.3.1-1].
+ */
+function send(c: Client, e: Pending): void {
+  var p = e.p;
+  e.t = c._h.clock.now();
+  if (e.w == PacketType.PUBCOMP) ack(c, PacketType.PUBREL, p.messageId!);
+  else write(c, (p.type == PacketType.PUBLISH ? encodePublish : p.type == PacketType.SUBSCRIBE ? encodeSubscribe : encodeUnsubscribe)(p as any, c._v, c._wr)), ((p as PublishPacket).dup = true);
 }
 
 /** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1]; core: skipping ids in use [MQTT-2.3.1-2]. */
-function nid(c: Client): number {
-  var id = c._id,
-    o = c._out,
-    i = 0;
-  do {
-    id = (id % 65535) + 1;
-    if (CORE) for (i = 0; i < o.length && o[i].p.messageId != id; i++);
-  } while (CORE && i < o.length);
+function nid(c: Client, i?: number): number {
+  // (i: a scratch local as a parameter, so that the tiny build keeps no `var` for it)
+  var id = (c._id % 65535) + 1;
+  // core: on a clash take the next id and scan again
+  if (CORE) for (i = 0; c._out[i]; i++) if (c._out[i].p.messageId == id) (id = (id % 65535) + 1), (i = -1);
   return (c._id = id);
 }
 
 /** Core: send a publish now if connected and (QoS > 0) the window has room. */
 function go(c: Client, e: Queued): boolean {
   var p = e.p,
-    i: number,
+    i = 0,
     n = 0,
     o = c._out;
-  if (!c.connected) return false;
+  if (c._s != State.CONNECTED) return false;
   if (p.qos) {
-    for (i = 0; i < o.length; i++) if (o[i].p.type == PacketType.PUBLISH) n++;
+    for (; i < o.length; i++) if (o[i].p.type == PacketType.PUBLISH) n++;
     if (n >= c._win) return false;
-    p.messageId = nid(c);
-    o.push({ p: p, cb: e.cb, w: p.qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, t: c._h.clock.now() });
-    arm(c);
+    // PUBACK (QoS 1) or PUBREC (QoS 2)
+    track(c, p, e.cb, 3 + p.qos);
+  } else {
+    // (send() then marks the written packet DUP: harmless, a QoS 0 publish is never sent again)
+    send(c, e as unknown as Pending);
+    if (e.cb) e.cb();
   }
-  write(c, encodePublish(p, c._v, c._wr));
-  if (!p.qos && e.cb) e.cb();
   return true;
 }
 
@@ -613,58 +623,52 @@ function flush(c: Client): void {
 /** Dial, unless (core) the link is down: then wait for it to come up. */
 function dial(c: Client): void {
   var h = c._h,
-    g = ++c._g,
     k: Connection;
   if (c._s == State.IDLE) c.emit("reconnect");
-  c._s = State.IDLE;
-  c._dl = -1;
-  if (!CORE || !h.link || h.link.isUp()) {
+  // core: link down, wait in IDLE with no deadline
+  if (CORE && h.link && !h.link.isUp()) (c._s = State.IDLE), (c._dl = -1);
+  else {
     c._s = State.OPENING;
     c._dl = h.clock.now() + ((CORE && c._o.connectTimeout) || 30000);
     c._d.reset();
-    k = h.transport.connect(c._o as Target, {
+    // no callback runs inside connect() (HAL contract), so `k` is set before any
+    c._c = k = h.transport.connect(c._o as Target, {
       onOpen: function () {
-        if (g == c._g) open(c);
+        if (k == c._c) open(c);
       },
       onData: function (b: Uint8Array) {
-        if (g == c._g) c._d.push(b);
+        if (k == c._c) c._d.push(b);
       },
       onClose: function (err?: Error) {
-        if (g == c._g) drop(c, err);
+        if (k == c._c) drop(c, err);
       },
     });
-    if (g == c._g) c._c = k;
   }
   arm(c);
 }
 
 /** Transport open: send CONNECT. */
-function open(c: Client): void {
+function open(c: Client, w?: ClientOptions["will"]): void {
+  // (w: a scratch local, see nid)
   var o = c._o,
-    w = o.will,
-    p: ConnectPacket = {
-      type: PacketType.CONNECT,
-      protocolVersion: c._v,
-      clientId: o.clientId,
-      clean: !CORE || o.clean !== false,
-      keepalive: c._ka / 1000,
-    };
+    // (tiny: no type, the encoder does not read it)
+    p = { clientId: o.clientId, clean: !CORE || o.clean !== false, keepalive: c._ka / 1000 } as ConnectPacket;
   c._s = State.CONNECTING;
   if (CORE) {
     p.username = o.username;
     if (o.password != null) p.password = bytes(o.password);
-    if (w) p.will = { topic: w.topic, payload: bytes(w.payload), qos: w.qos || 0, retain: !!w.retain, properties: w.properties };
+    if ((w = o.will)) p.will = { topic: w.topic, payload: bytes(w.payload), qos: w.qos || 0, retain: !!w.retain, properties: w.properties };
   }
-  if (V5) p.properties = o.properties;
-  write(c, encodeConnect(p, c._wr));
+  if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
+  write(c, CORE ? encodeConnect(p, c._wr) : encodeConnect(p));
 }
 
-/** Deliver a message: `message` event, then (core) matching routes. */
+/** Core: deliver a message: `message` event (tiny: onPacket emits it), then matching routes. */
 function msg(c: Client, p: PublishPacket): void {
   var r = c._r,
-    i: number;
+    i = 0;
   c.emit("message", p.topic, p.payload, p);
-  if (CORE) for (i = 0; i < r.length; i += 2) if (matches(r[i] as string, p.topic)) (r[i + 1] as MessageHandler)(p.topic, p.payload, p);
+  for (; i < r.length; i += 2) if (matches(r[i] as string, p.topic)) (r[i + 1] as MessageHandler)(p.topic, p.payload, p);
 }
 
 /**
@@ -677,7 +681,6 @@ function drop(c: Client, err?: Error | string, detail?: string): void {
     r = c._o.reconnect,
     h = c._h;
   c._c = null;
-  c._g++;
   c._s = State.IDLE;
   c._dl = -1;
   // stops a decoder push in progress: no packet after the bad one is handled
@@ -696,58 +699,56 @@ function drop(c: Client, err?: Error | string, detail?: string): void {
 /** Put the one timer on the earliest deadline. A timer armed earlier stays: it fires early and re-arms. */
 function arm(c: Client): void {
   var s = c._s,
-    o = c._out,
-    k = c._ka,
     m = c._h.clock,
     d = s < State.CONNECTED ? c._dl : -1,
-    x: number,
-    i: number,
-    at = CORE && c._o.ackTimeout;
+    x: number;
   if (s == State.CONNECTED) {
-    if (CORE) {
-      d = c._kp.next();
-      if (at)
-        for (i = 0; i < o.length; i++) {
-          x = o[i].t + at;
-          if (d < 0 || x < d) d = x;
-        }
-    } else if (k) d = (c._pp < 0 ? c._ls : c._pp) + k;
+    if (CORE) d = ackDue(c, c._kp.next());
+    else if (c._ka) d = c._ls + c._ka;
   }
   if (d < 0 || c._ta < 0 || c._ta > d) {
-    if (c._ta >= 0) m.clearTimer(c._tm);
+    // (a no-op for a fired timer)
+    m.clearTimer(c._tm);
     c._ta = d;
     x = d - m.now();
     if (d >= 0) c._tm = m.setTimer(c._tf, x > 0 ? x : 0);
   }
 }
 
+/** Core: the earlier of deadline `d` (-1 or Infinity: none) and the first ack timeout. */
+function ackDue(c: Client, d: number): number {
+  var o = c._out,
+    at = c._o.ackTimeout,
+    i = 0,
+    x: number;
+  if (at)
+    for (; i < o.length; i++) {
+      x = o[i].t + at;
+      if (d < 0 || x < d) d = x;
+    }
+  return d;
+}
+
 /** The timer fired: handle the deadline that passed, then re-arm. */
 function tick(c: Client): void {
   var now = c._h.clock.now(),
     s = c._s,
-    o = c._out,
-    i: number,
     k = c._ka,
-    at = CORE && c._o.ackTimeout,
     a: KeepaliveAction;
   c._ta = -1;
-  if (s < State.CONNECTED && c._dl >= 0 && now >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
-  if (s == State.CONNECTED) {
+  if (s < State.CONNECTED) {
+    if (c._dl >= 0 && now >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
+  } else if (s == State.CONNECTED) {
     if (CORE) {
-      if (at) for (i = 0; i < o.length; i++) if (now >= o[i].t + at) return drop(c, "ACK_TIMEOUT");
+      if (now >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
       a = c._kp.timer(now);
-    } else
-      a = !k
-        ? KeepaliveAction.NONE
-        : c._pp >= 0
-          ? now < c._pp + k
-            ? KeepaliveAction.NONE
-            : KeepaliveAction.DEAD
-          : now < c._ls + k
-            ? KeepaliveAction.NONE
-            : ((c._pp = now), KeepaliveAction.PING);
-    if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
-    if (a == KeepaliveAction.PING) write(c, encodePingreq());
+      if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
+      if (a == KeepaliveAction.PING) write(c, encodePingreq());
+    } else if (k && now >= c._ls + k) {
+      if (c._pp) return drop(c, "PING_TIMEOUT");
+      write(c, encodePingreq());
+      c._pp = 1;
+    }
   }
   arm(c);
 }

@@ -39,16 +39,16 @@ export interface KeepalivePolicy {
  * `timeout` defaults to the keepalive interval itself.
  */
 export class SpecKeepalive implements KeepalivePolicy {
-  /** ping timeout ms (0 = the keepalive interval) */
-  _to: number;
-  /** keepalive interval ms, 0 = off */
-  _ka = 0;
+  /** ping timeout ms (0 or undefined = the keepalive interval) */
+  _to: number | undefined;
+  /** keepalive interval ms, 0 (or undefined before start) = off */
+  _ka!: number;
   /** last sent */
-  _ls = 0;
+  _ls!: number;
   /** PINGREQ pending since, -1 = none */
-  _pp = -1;
+  _pp!: number;
   constructor(timeout?: number) {
-    this._to = timeout || 0;
+    this._to = timeout;
   }
   start(now: number, ms: number) {
     this._ka = ms;
@@ -66,13 +66,11 @@ export class SpecKeepalive implements KeepalivePolicy {
     return !k ? -1 : this._pp < 0 ? this._ls + k : this._pp + (this._to || k);
   }
   timer(now: number) {
-    var k = this._ka;
-    if (!k) return KeepaliveAction.NONE;
-    if (this._pp >= 0) return now >= this._pp + (this._to || k) ? KeepaliveAction.DEAD : KeepaliveAction.NONE;
-    if (now >= this._ls + k) {
-      this._pp = now;
-      return KeepaliveAction.PING;
-    }
-    return KeepaliveAction.NONE;
+    var d = this.next();
+    // before the deadline, or keepalive off; past it: dead if a PINGREQ is pending, else ping
+    if (d < 0 || now < d) return KeepaliveAction.NONE;
+    if (this._pp >= 0) return KeepaliveAction.DEAD;
+    this._pp = now;
+    return KeepaliveAction.PING;
   }
 }

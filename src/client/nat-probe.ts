@@ -86,3 +86,68 @@ export class NatProbe {
     if (this._s) this._s.write(NAT_RECORD, new Uint8Array([1, g >> 8, g & 255, c >> 8, c & 255]));
   }
 }
+
+/** The client fields the wiring uses (see client.ts). */
+interface NatClient {
+  /** keepalive ms of the next CONNECT */
+  _ka: number;
+  /** the keepalive policy: its `_ka` is the ping interval in force, ms */
+  _kp: { _ka: number; sent(now: number, a?: boolean): void; received(now: number, t?: number): unknown; timer(now: number): number };
+  _h: { storage?: Storage };
+  on(ev: string, fn: (a?: any) => void): unknown;
+}
+
+/**
+ * Wire a NatProbe into a client (`options.natProbe`, full profile): CONNECT
+ * carries `cap` s as keepalive, so the broker accepts any idle interval up to
+ * it [MQTT-3.1.2-24], while the policy pings after `interval()` s with
+ * nothing sent (it starts at the configured keepalive). A ping that followed
+ * an idle interval (no packet either way for the interval, less `slack` ms
+ * for the previous PINGRESP's trip) tests it: its PINGRESP means survived()
+ * and the next ping waits longer; PING_TIMEOUT means dropped() and the
+ * reconnect uses the shorter interval. Pings after traffic teach nothing.
+ * The policy's methods are wrapped once (per client, not per packet).
+ */
+export function natWire(c: NatClient, cap: number, slack?: number): NatProbe {
+  var k = c._kp,
+    p = new NatProbe(c._h.storage, c._ka / 1000 || 60, cap, 0, 0),
+    s = k.sent,
+    r = k.received,
+    t = k.timer,
+    // negotiated keepalive, ms; last packet either way; the ping in flight tests an interval
+    neg = 0,
+    last = 0,
+    test = false;
+  c._ka = cap * 1000;
+  function use() {
+    k._ka = Math.min(neg, p.interval() * 1000);
+  }
+  k.sent = function (now: number, a?: boolean) {
+    last = now;
+    s.call(k, now, a);
+  };
+  k.received = function (now: number, ty?: number) {
+    last = now;
+    return r.call(k, now, ty);
+  };
+  k.timer = function (now: number) {
+    var l = last,
+      a = t.call(k, now);
+    // 1: KeepaliveAction.PING
+    if (a == 1) test = now - l + (slack == null ? 2000 : slack) >= p.interval() * 1000;
+    return a;
+  };
+  c.on("connect", function () {
+    neg = k._ka;
+    use();
+  });
+  c.on("pingresp", function () {
+    if (test) p.survived(), use();
+    test = false;
+  });
+  c.on("error", function (e: { code: string }) {
+    if (test && e.code == "PING_TIMEOUT") p.dropped();
+    test = false;
+  });
+  return p;
+}

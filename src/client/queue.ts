@@ -15,7 +15,7 @@ export interface Queued {
   n: number;
 }
 
-/** Queue policies, in the order of their option names. */
+/** Queue policies: 1 + index in POLICIES (anything else is drop-oldest). */
 export const enum QueuePolicy {
   /** Drop the oldest entries to make room (default). */
   DROP_OLDEST = 0,
@@ -24,7 +24,7 @@ export const enum QueuePolicy {
   /** Keep only the latest publish per topic; then drop the oldest. */
   LATEST = 2,
 }
-export const POLICIES = ["drop-oldest", "drop-new", "latest"];
+export const POLICIES = ["drop-new", "latest"];
 
 export class Queue {
   /** entries, oldest first */
@@ -40,25 +40,26 @@ export class Queue {
 
   /** Add `e` at the end; false if `e` itself was dropped (already reported). */
   add(e: Queued): boolean {
-    var a = this._a,
-      i: number;
-    if (this._pol == QueuePolicy.LATEST)
-      for (i = 0; i < a.length; i++)
+    var q = this,
+      a = q._a,
+      i = 0;
+    if (q._pol == QueuePolicy.LATEST)
+      for (; i < a.length; i++)
         if (a[i].p.topic == e.p.topic) {
-          this._b -= a[i].n;
-          this._drop(a.splice(i, 1)[0]);
+          q._b -= a[i].n;
+          q._drop(a.splice(i, 1)[0]);
           break;
         }
-    while (a.length >= this._lim || this._b + e.n > this._max) {
+    while (a.length >= q._lim || q._b + e.n > q._max) {
       // drop-new, or nothing left to push out, or too big for the queue at all
-      if (this._pol == QueuePolicy.DROP_NEW || !a.length || e.n > this._max) {
-        this._drop(e);
+      if (q._pol == QueuePolicy.DROP_NEW || !a[0] || e.n > q._max) {
+        q._drop(e);
         return false;
       }
-      this._drop(this.shift()!);
+      q._drop(q.shift()!);
     }
     a.push(e);
-    this._b += e.n;
+    q._b += e.n;
     return true;
   }
 

@@ -299,7 +299,8 @@ export function restore(c: SleepClient): WrenError | undefined {
   r = r as SessionRecord;
   c._id = r.id;
   c._in2 = r.inc;
-  for (i = 0; i < r.out.length; i++) c._out.push({ p: r.out[i].p, w: [4, 5, 7][r.out[i].s || 0], t: now });
+  // every saved PUBLISH went out before: resent with DUP [MQTT-3.3.1-1]
+  for (i = 0; i < r.out.length; i++) (r.out[i].p.dup = true), c._out.push({ p: r.out[i].p, w: [4, 5, 7][r.out[i].s || 0], t: now });
   for (i = 0; i < r.subs.length; i++)
     if ((r.subs[i] as Sub).u) c.subscribe(r.subs[i].topic, r.subs[i]);
     else c._subs[r.subs[i].topic] = r.subs[i];

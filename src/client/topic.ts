@@ -8,7 +8,7 @@
  * [MQTT-3.3.2-2] [MQTT-4.7.3-1] and without U+0000 [MQTT-4.7.3-2].
  */
 export function validTopic(t: unknown): boolean {
-  return typeof t == "string" && t != "" && !/[+#\0]/.test(t);
+  return typeof t == "string" && !/^$|[+#\0]/.test(t);
 }
 
 /**
@@ -18,7 +18,7 @@ export function validTopic(t: unknown): boolean {
  * wildcard: a wildcard next to a non-`/` character, or anything after `#`.
  */
 export function validFilter(f: unknown): boolean {
-  return typeof f == "string" && f != "" && !/[^/][+#]|\+[^/]|#.|\0/.test(f);
+  return typeof f == "string" && !/^$|[^/][+#]|\+[^/]|#.|\0/.test(f);
 }
 
 /**
@@ -30,17 +30,13 @@ export function matches(f: string, t: string): boolean {
   var i = 0,
     j = 0,
     c: string;
-  if (t[0] == "$" && (f[0] == "+" || f[0] == "#")) return false;
-  while (i < f.length) {
-    c = f[i];
+  if (t[0] == "$" && /^[+#]/.test(f)) return false;
+  // (past the end a string index gives undefined)
+  for (; (c = f[i]); i++) {
     if (c == "#") return true;
-    if (c == "+") {
-      while (j < t.length && t[j] != "/") j++;
-      i++;
-    } else if (t[j] == c) {
-      i++;
-      j++;
-    } else return j == t.length && c == "/" && f[i + 1] == "#" && i + 2 == f.length;
+    if (c == "+") while (j < t.length && t[j] != "/") j++;
+    else if (t[j] == c) j++;
+    else return j == t.length && c == "/" && f[i + 1] == "#" && !f[i + 2];
   }
   return j == t.length;
 }

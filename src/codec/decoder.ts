@@ -49,8 +49,10 @@ export class Decoder {
   _x: PacketDecoder;
 
   /**
-   * `decode`: decodePacket (default: what a client receives) or
-   * decodeAnyPacket from decode-server.ts (servers, gateways, tests).
+   * `decode`: decodePacket (what a client receives; pass it from a client so
+   * its bundle leaves out the server-side decoding) or decodeAnyPacket (every
+   * type: servers, gateways, tests). Default: decodePacket, so a client
+   * bundle never carries the server-side decoding.
    */
   constructor(version: ProtocolVersion, maxPacketSize: number, handler: DecoderHandler, decode?: PacketDecoder) {
     this.version = version;

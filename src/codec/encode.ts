@@ -8,7 +8,9 @@
  *   PACKET_TOO_LARGE  the packet exceeds `writer.max` (the server's Maximum
  *                     Packet Size in 5.0, else the protocol limit [MQTT-2.2.3])
  *   BAD_PROPERTY      (5.0) a property the packet type does not allow
- * so the caller does `if (typeof r == "string") fail(wrenError(r))`.
+ * so the caller does `if (typeof r == "string") fail(wrenError(r))`. The
+ * tiny profile (no CORE) skips these checks to save bytes: there encoders
+ * always return bytes (a field over 65535 bytes would be written wrongly).
  * Values the types already constrain (QoS 0..2, ids 1..65535, topics without
  * wildcards/U+0000) are the caller's to validate; a lone surrogate in a string
  * is written as U+FFFD.
@@ -18,7 +20,7 @@
  * next encode with that writer. Write them out (Connection.write copies) or
  * copy them (`.slice()`) before encoding again. Encoding the same kind of
  * packet again (e.g. QoS 0 PUBLISH, same sizes) returns the same view object
- * and allocates nothing.
+ * and allocates nothing (CORE; the tiny profile returns a new view each time).
  *
  * `v` is the protocol level of the connection (4 = 3.1.1, 5 = 5.0); 5.0 fields
  * (properties, reason codes, subscription options) are written only when 5.

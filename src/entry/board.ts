@@ -1,3 +1,4 @@
+import type { BatteryConfig } from "../hal/espruino/power";
 /**
  * Board constants folded in at build time from boards/<id>.json (see
  * scripts/lib/bundle.ts boardDefines). Undefined outside a board build (Node,
@@ -11,8 +12,7 @@ declare const WREN_MAX_PACKET: number | undefined;
 declare const WREN_QUEUE_MAX: number | undefined;
 declare const WREN_QUEUE_BYTES: number | undefined;
 declare const WREN_INFLIGHT_MAX: number | undefined;
-declare const WREN_BATTERY_PIN: string | null | undefined;
-declare const WREN_BATTERY_DIVIDER: number | undefined;
+declare const WREN_BATTERY: BatteryConfig | null | undefined;
 
 /** The board's firmware has TLS (`require("tls")`); false on ESP8266. */
 export const HAS_TLS: boolean = typeof WREN_TLS === "undefined" || WREN_TLS;
@@ -26,7 +26,5 @@ export const QUEUE_MAX: number = typeof WREN_QUEUE_MAX === "undefined" ? 1000 : 
 export const QUEUE_BYTES: number = typeof WREN_QUEUE_BYTES === "undefined" ? 16777216 : WREN_QUEUE_BYTES;
 /** Outgoing QoS>0 messages in flight at once. */
 export const INFLIGHT_MAX: number = typeof WREN_INFLIGHT_MAX === "undefined" ? 65535 : WREN_INFLIGHT_MAX;
-/** ADC pin of the battery divider (Espruino pin name), or null. */
-export const BATTERY_PIN: string | null = typeof WREN_BATTERY_PIN === "undefined" ? null : WREN_BATTERY_PIN;
-/** Battery voltage = ADC voltage x divider. */
-export const BATTERY_DIVIDER: number = typeof WREN_BATTERY_DIVIDER === "undefined" ? 0 : WREN_BATTERY_DIVIDER;
+/** Battery ADC pin, divider ratio, ADC reference and full/empty volts, or null. */
+export const BATTERY: BatteryConfig | null = typeof WREN_BATTERY === "undefined" ? null : WREN_BATTERY;

@@ -17,27 +17,26 @@ import { espruinoClientId } from "../hal/espruino/id";
 import { espruinoStorage } from "../hal/espruino/storage";
 import { espruinoPower } from "../hal/espruino/power";
 import { espruinoLink } from "../hal/espruino/link";
-import { BATTERY_DIVIDER, BATTERY_PIN, KEEPALIVE, MAX_PACKET } from "./board";
+import { BATTERY, KEEPALIVE, MAX_PACKET } from "./board";
 
 /** `connect(url | options, options?)`: make a client and dial. */
 export function connect(url: string | ClientOptions, options?: any): Client {
   var o: any = {},
     k: string,
-    a: any = url;
-  if (CORE && typeof url == "string") a = parseUrl(url);
+    a: any = CORE && typeof url == "string" ? parseUrl(url) : url,
+    hal: Hal = { transport: espruinoTransport(), clock: espruinoClock() };
   for (k in a) o[k] = a[k];
   for (k in options) o[k] = options[k];
   if (!o.clientId) o.clientId = espruinoClientId();
-  if (!o.keepalive && o.keepalive !== 0) o.keepalive = KEEPALIVE;
+  // (the client's own default is 60 s: nothing to add for a board that keeps it)
+  if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
   if (CORE && !o.maxPacketSize) o.maxPacketSize = MAX_PACKET;
-  var clock = espruinoClock(),
-    hal: Hal = { transport: espruinoTransport(), clock: clock };
+  // (no hal.random: the client falls back to Math.random itself)
   if (CORE) {
-    hal.random = Math.random;
-    if (o.wifi) hal.link = espruinoLink(o.wifi, clock);
+    if (o.wifi) hal.link = espruinoLink(o.wifi, hal.clock);
     if (PERSIST) {
       hal.storage = espruinoStorage();
-      hal.power = espruinoPower(BATTERY_PIN ? { pin: BATTERY_PIN, divider: BATTERY_DIVIDER } as any : undefined);
+      hal.power = espruinoPower(BATTERY || undefined);
     }
   }
   return new Client(o, hal).connect();

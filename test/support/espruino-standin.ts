@@ -524,7 +524,8 @@ const NODE_ERR: Record<string, number> = {
 
 function derToPem(der: string, label: string): string {
   const b64 = Buffer.from(der, "latin1").toString("base64");
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{64}/g, "$&\n")}\n-----END ${label}-----\n`;
+  // 64 characters a line and no empty line (OpenSSL stops at one).
+  return `-----BEGIN ${label}-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END ${label}-----\n`;
 }
 
 /** What Espruino's ssl_load_* would do with a DER option: parse it, or throw like the firmware. */

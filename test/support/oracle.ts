@@ -209,6 +209,7 @@ export function unhex(s: string): Uint8Array {
 
 import { Decoder } from "../../src/codec/decoder";
 import { decodeAnyPacket } from "../../src/codec/decode-server";
+import { decodePacket } from "../../src/codec/decode";
 
 /** Result of feeding bytes to our Decoder: packets in order, error codes. */
 export interface Decoded {
@@ -234,7 +235,7 @@ export function decodeAll(
       onPacket: (p) => out.packets.push(copyBytes(p)),
       onError: (e) => out.errors.push(e.code),
     },
-    opts.client ? undefined : decodeAnyPacket,
+    opts.client ? decodePacket : decodeAnyPacket,
   );
   let cuts = opts.cuts || [];
   if (opts.size) for (let i = opts.size; i < bytes.length; i += opts.size) cuts.push(i);

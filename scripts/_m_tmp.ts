@@ -1,2 +1,0 @@
-import { measureCodecSizes } from "./bench-codec";
-console.log(await measureCodecSizes());

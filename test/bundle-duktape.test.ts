@@ -1,0 +1,84 @@
+/**
+ * The real board bundles (esp32 tiny/core/full, esp8266 tiny/core), run in
+ * Duktape, a strict ES5 engine with no Node APIs, over the Espruino stand-in:
+ * binary-string sockets, Espruino timers, every object with on/emit. A
+ * scripted broker answers in the socket's idle loop. Asserts the exact bytes
+ * the bundle wrote and the events the application saw.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
+import { hasDuk, runDuk } from "../scripts/lib/duk";
+import { buildBoardBundle } from "../scripts/lib/bundle";
+import { loadBoard } from "../scripts/lib/boards";
+
+// Espruino gives every object on/emit; Duktape does not.
+const OBJECT_EVENTS = `
+Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k = "#on" + ev; if (!this[k]) Object.defineProperty(this, k, { value: [], writable: true }); this[k].push(fn); return this; } });
+Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
+`;
+
+// The scripted broker: CONNACK, SUBACK, PUBACK; after SUBACK it sends one PUBLISH "cmd" = "on".
+const DRIVER = `
+var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    log.push("wire " + hex(s));
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x00"); peer.send("\\x30\\x07\\x00\\x03cmdon"); }
+    if (t == 3 && (s.charCodeAt(0) & 6)) peer.send("\\x40\\x02" + s.substr(s.charCodeAt(3) + 4, 2));
+    if (t == 14) peer.close();
+  };
+};
+var m = exports.connect({ host: "broker", port: 1883, clientId: "dk", keepalive: 30 });
+m.on("connect", function () {
+  log.push("connect");
+  m.subscribe("cmd", { qos: 0 });
+});
+m.on("message", function (topic, payload) {
+  log.push("message " + topic + " " + E.toString(payload) + " " + (payload instanceof Uint8Array));
+  m.publish("t/\\u00e9", "21.5", QOS ? { qos: 1 } : {}, function (err) { log.push("published " + (err ? err.code : "ok")); });
+});
+__standin.run(100);
+m.end();
+__standin.run(100);
+print(log.join("\\n"));
+print("violations " + __standin.violations.length);
+`;
+
+for (const [boardId, profile] of [
+  ["esp32", "tiny"],
+  ["esp32", "core"],
+  ["esp32", "full"],
+  ["esp8266", "tiny"],
+  ["esp8266", "core"],
+] as const) {
+  test(`${boardId}-${profile} bundle in Duktape: connect, subscribe, receive, publish, end`, async () => {
+    if (!hasDuk()) {
+      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
+    }
+    const b = await buildBoardBundle(loadBoard(boardId), profile);
+    const qos = profile !== "tiny";
+    const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var QOS = " + qos + ";\nvar exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + DRIVER;
+    const r = runDuk(script);
+    assert.is(r.stderr || "", "");
+    // CONNECT 3.1.1, clean, keepalive 30, client id "dk".
+    const connect = "wire 100e00044d5154540402001e0002646b";
+    // PUBLISH "t/é" (UTF-8 c3 a9: 4 topic bytes) "21.5"; QoS 1 takes packet id 2 (SUBSCRIBE had 1).
+    const publish = qos ? "wire 320c0004" + "742fc3a9" + "0002" + "32312e35" : "wire 300a0004" + "742fc3a9" + "32312e35";
+    assert.equal(r.stdout.trim().split("\n"), [
+      connect,
+      "connect",
+      "wire 82080001000363" + "6d6400",
+      "message cmd on true",
+      publish,
+      "published ok",
+      "wire e000",
+      "violations 0",
+    ]);
+  });
+}
+
+test.run();

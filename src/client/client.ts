@@ -237,10 +237,13 @@ export class Client {
     var c = this;
     if (c._s == State.ENDED) {
       c._n = 0;
-      // core: follow the link: down, stop dialing (an open connection fails by itself); up, dial now
+      // core: follow the link: up, dial now; down, stop dialing and drop the
+      // connection at once (Espruino may drop its sockets without a `close`
+      // when WiFi goes, so the old connection cannot be trusted to fail)
       if (CORE && c._h.link)
         c._h.link.onChange(function (up) {
           if (c._s == State.IDLE) up ? dial(c) : (c._dl = -1);
+          else if (!up && c._s != State.ENDED) drop(c, "LINK_DOWN");
         });
       dial(c);
     }

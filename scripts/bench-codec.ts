@@ -21,6 +21,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import mqtt from "mqtt-packet";
 import { Decoder } from "../src/codec/decoder";
+import { decodeAnyPacket } from "../src/codec/decode-server";
 import { encode, encodePublish } from "../src/codec/encode";
 import type { Packet, ProtocolVersion } from "../src/codec/packet";
 import { Writer } from "../src/codec/writer";
@@ -120,7 +121,7 @@ export function runCodecRows(budgetMs = 300): CodecBenchRow[] {
       onError: (e) => {
         throw e;
       },
-    });
+    }, decodeAnyPacket);
     const parser = mqtt.parser(opts);
     parser.on("packet", (p: any) => {
       got += p.length;

@@ -9,7 +9,7 @@ import { BAD_FLAGS, BAD_PROTOCOL, BAD_QOS } from "./errors";
 import { decodePacket, rcProps } from "./decode";
 import type { Packet, ProtocolVersion, QoS } from "./packet";
 import { rProps } from "./properties";
-import { left, r16, r8, rBin, rErr, rFail, rInit, rStr } from "./reader";
+import { r16, r8, rBin, re, rErr, rFail, rInit, rp, rStr } from "./reader";
 
 /** Every packet type of protocol level `v`, either direction. */
 export function decodeAnyPacket(h: number, b: Uint8Array, s: number, e: number, v: ProtocolVersion): Packet | string {
@@ -39,7 +39,7 @@ export function decodeAnyPacket(h: number, b: Uint8Array, s: number, e: number, 
             : { topic: o, qos: q & 3 };
       }
       g.push(o);
-    } while (left());
+    } while (rp < re);
   }
   return rErr() || p;
 }

@@ -15,7 +15,7 @@ import { CORE, V5 } from "../features";
 import { BAD_FLAGS, BAD_QOS, BAD_TYPE } from "./errors";
 import type { Packet, ProtocolVersion } from "./packet";
 import { rProps } from "./properties";
-import { left, r16, r8, rErr, rFail, rInit, rRest, rStr } from "./reader";
+import { r16, r8, re, rErr, rFail, rInit, rp, rRest, rStr } from "./reader";
 
 /** Decodes a packet from its first byte and body; returns it or an error code. */
 export type PacketDecoder = (h: number, b: Uint8Array, s: number, e: number, v: ProtocolVersion) => Packet | string;
@@ -27,6 +27,9 @@ export type PacketDecoder = (h: number, b: Uint8Array, s: number, e: number, v: 
  */
 export function decodePacket(h: number, b: Uint8Array, s: number, e: number, v: ProtocolVersion): Packet | string {
   var t = h >> 4, f = h & 15, p: any, q: number, g: number[];
+  // a bit per type a client receives: CONNACK, PUBLISH, SUBACK, UNSUBACK,
+  // PINGRESP; core: the PUBLISH acks; 5.0: DISCONNECT, AUTH [MQTT-2.2.1]
+  if (!(((V5 && v == 5 ? 0xeafc : CORE ? 0x2afc : 0x2a0c) >> t) & 1)) return BAD_TYPE;
   rInit(b, s, e);
   if (t == 3) {
     // PUBLISH [MQTT-3.3]
@@ -37,37 +40,31 @@ export function decodePacket(h: number, b: Uint8Array, s: number, e: number, v: 
     if (V5 && v == 5) p.properties = rProps(3);
     p.payload = rRest();
   } else {
-    // types 0 and (3.1.1) 15 are reserved [MQTT-2.2.1]
-    if (!t || (t == 15 && !(V5 && v == 5))) return BAD_TYPE;
-    // reserved flags: 0010 for PUBREL, SUBSCRIBE, UNSUBSCRIBE, else 0000 [MQTT-2.2.2-1/2]
-    if (f != (t == 6 || t == 8 || t == 10 ? 2 : 0)) return BAD_FLAGS;
+    // reserved flags: 0010 for PUBREL, else 0000 [MQTT-2.2.2-1/2]
+    if (f != (t == 6 ? 2 : 0)) return BAD_FLAGS;
+    p = { type: t };
     if (t == 2) {
       // CONNACK [MQTT-3.2]
       q = r8();
       if (CORE && q > 1) rFail(BAD_FLAGS); // [MQTT-3.2.2-1]
-      p = { type: 2, sessionPresent: !!(q & 1), returnCode: r8() };
+      p.sessionPresent = !!(q & 1);
+      p.returnCode = r8();
       if (V5 && v == 5) p.properties = rProps(2);
-    } else if (t == 9 || t == 11) {
-      // SUBACK, UNSUBACK [MQTT-3.9, 3.11]: 3.1.1 UNSUBACK has no reason codes
-      p = { type: t, messageId: r16() };
-      if (V5 && v == 5) p.properties = rProps(t);
-      if (t == 9 || (V5 && v == 5)) for (p.granted = g = []; left(); ) g.push(r8());
-    } else if (t == 13) p = { type: 13 };
-    else if (CORE && t > 3 && t < 8) {
-      // PUBACK, PUBREC, PUBREL, PUBCOMP
-      p = { type: t, messageId: r16() };
-      if (V5 && v == 5) rcProps(p, t);
-    } else if (V5 && v == 5 && t > 13) {
-      // DISCONNECT, AUTH (a 3.1.1 server sends neither)
-      p = { type: t };
-      rcProps(p, t);
-    } else return BAD_TYPE;
+    } else if (t < 12) {
+      // PUBACK..PUBCOMP, SUBACK, UNSUBACK: a packet id first
+      p.messageId = r16();
+      if (t > 8) {
+        // SUBACK, UNSUBACK [MQTT-3.9, 3.11]: 3.1.1 UNSUBACK has no reason codes
+        if (V5 && v == 5) p.properties = rProps(t);
+        if (t == 9 || (V5 && v == 5)) for (p.granted = g = []; rp < re; ) g.push(r8());
+      } else if (V5 && v == 5) rcProps(p, t);
+    } else if (V5 && t > 13) rcProps(p, t); // DISCONNECT, AUTH
   }
   return rErr() || p;
 }
 
 /** 5.0 reason code and properties, both optional (absent: success, none) [MQTT-3.4.2.1]. */
 export function rcProps(p: any, t: number): void {
-  p.reasonCode = left() ? r8() : 0;
-  if (left()) p.properties = rProps(t);
+  p.reasonCode = rp < re ? r8() : 0;
+  if (rp < re) p.properties = rProps(t);
 }

@@ -39,12 +39,13 @@ export class Decoder {
   _m: number;
   _h: DecoderHandler;
   /** Partial packet bytes and how many are there. */
-  _p: Uint8Array | null;
-  _n: number;
-  /** Failed. */
-  _f: boolean;
-  /** Bumped by reset(): a push in progress stops. */
-  _g: number;
+  _p!: Uint8Array | null;
+  _n!: number;
+  /**
+   * Generation, bumped by reset(): a push in progress stops. NaN once failed,
+   * so every push stops at once until reset().
+   */
+  _g!: number;
   /** Packet body decoder. */
   _x: PacketDecoder;
 
@@ -59,82 +60,72 @@ export class Decoder {
     this._m = maxPacketSize;
     this._h = handler;
     this._x = decode || decodePacket;
-    this._p = null;
-    this._n = 0;
-    this._f = false;
-    this._g = 0;
+    this.reset();
   }
 
   /** Forgets any partial packet and a failure (new connection). */
   reset(): void {
     this._p = null;
     this._n = 0;
-    this._f = false;
-    this._g++;
+    // (undefined or NaN + 1 is NaN: start again at 1)
+    this._g = this._g + 1 || 1;
   }
 
   push(c: Uint8Array): void {
-    var self = this, i = 0, n = c.length, g = self._g, b: Uint8Array, s: number, e: number, t: number, l: number, m: number, k: number, d: number, r: Packet | string;
-    while (!self._f && g == self._g) {
+    for (
+      var d = this, i = 0, n = c.length, g = d._g, b: Uint8Array, s: number, e: number, t: number, l: number, k: any, x: number, r: Packet | string;
+      g == d._g;
+
+    ) {
       // the next packet starts in the partial buffer if there is one, else in the chunk
-      if (self._n) {
-        b = self._p!;
-        s = 0;
-        e = self._n;
-      } else {
-        b = c;
-        s = i;
-        e = n;
-        if (i >= n) return;
-      }
+      b = d._n ? d._p! : c;
+      s = d._n ? 0 : i;
+      e = d._n || n;
       // fixed header [MQTT-2.2.3]: t = whole packet length, 0 while incomplete
-      for (t = l = 0, m = 1, k = s + 1; k < e; m *= 128) {
-        d = b[k++];
-        l += (d & 127) * m;
-        if (d < 128) {
+      for (t = l = 0, k = s + 1; k < e; ) {
+        x = b[k++];
+        // at most 4 bytes of 7 bits: fits a 32-bit shift
+        l |= (x & 127) << (7 * (k - s - 2));
+        if (x < 128) {
           // 5.0: minimal encoding [MQTT-1.5.5-1]
-          if (V5 && !d && k - s > 2 && self.version == 5) return self._e(BAD_LENGTH);
+          if (V5 && !x && k - s > 2 && d.version == 5) return d._e(BAD_LENGTH);
           t = l + k - s;
-          if (t > self._m) return self._e(PACKET_TOO_LARGE);
+          if (t > d._m) return d._e(PACKET_TOO_LARGE);
           break;
         }
         // a 4th length byte with continuation
-        if (k - s > 4) return self._e(BAD_LENGTH);
+        if (k - s > 4) return d._e(BAD_LENGTH);
       }
       if (t && s + t <= e) {
         // a whole packet: consume it first, so the handler sees a consistent decoder
         if (b == c) i += t;
-        else self._n = 0;
-        r = self._x(b[s], b, k, s + t, self.version);
-        if (typeof r == "string") return self._e(r);
-        if (V5 && r.type == 1) self.version = r.protocolVersion;
-        self._h.onPacket(r);
-      } else if (b == c) return self._a(c, i, n, t); // keep the incomplete tail
-      else {
+        else d._n = 0;
+        r = d._x(b[s], b, k, s + t, d.version);
+        if (typeof r == "string") return d._e(r);
+        if (V5 && r.type == 1) d.version = r.protocolVersion;
+        d._h.onPacket(r);
+      } else {
         if (i >= n) return;
-        // complete the partial packet: its header a byte at a time, then the rest
-        k = t ? t - e : 1;
-        if (k > n - i) k = n - i;
-        self._a(c, i, (i += k), t);
+        // keep the incomplete tail of the chunk; or complete the partial packet:
+        // its header a byte at a time, then the rest
+        k = b != c && i + (t ? t - e : 1);
+        if (!k || k > n) k = n;
+        x = d._n + k - i;
+        if (!d._p || d._p.length < x) {
+          // grows geometrically but never past `t` (when known); tiny: exactly what arrived
+          b = new Uint8Array(CORE ? Math.max(x, Math.min(x * 2, t || x)) : x);
+          if (d._p) b.set(d._p);
+          d._p = b;
+        }
+        d._p.set(c.subarray(i, k), d._n);
+        d._n = x;
+        i = k;
       }
     }
   }
 
-  /** Appends c[a..z) to the partial packet, growing it geometrically but never past `t` (when known). */
-  _a(c: Uint8Array, a: number, z: number, t: number): void {
-    var n = this._n + z - a, p = this._p, q: Uint8Array;
-    if (!p || p.length < n) {
-      // (tiny: exactly what arrived; fewer bytes of code, more copying for big packets)
-      q = new Uint8Array(CORE ? Math.max(n, Math.min(n * 2, t || n)) : n);
-      if (p) q.set(p.subarray(0, this._n));
-      this._p = p = q;
-    }
-    p.set(c.subarray(a, z), this._n);
-    this._n = n;
-  }
-
   _e(code: string): void {
-    this._f = true;
+    this._g = NaN;
     this._h.onError(wrenError(code));
   }
 }

@@ -41,7 +41,7 @@ import type {
   ProtocolVersion,
 } from "./packet";
 import { wProps } from "./properties";
-import { begin, end, need, w16, w8, wBin, wRaw, wStr, Writer } from "./writer";
+import { begin, end, need, w16, w8, wRaw, wStr, Writer } from "./writer";
 
 /** Encoded packet or error code (see file header). */
 export type Encoded = Uint8Array | string;
@@ -52,13 +52,13 @@ export type OutPublish = Omit<PublishPacket, "payload"> & { payload: Uint8Array 
 /** CONNECT; the protocol level written is `p.protocolVersion` (4 when absent). */
 export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
   // flags are tested inline (never through a local) so esbuild folds them away
-  var u = CORE && p.will;
+  var u = CORE && p.will, n = p.username;
   begin(w);
   wStr("MQTT");
   w8(V5 && p.protocolVersion == 5 ? 5 : 4);
   // connect flags [MQTT-3.1.2.3]: username, password, will retain, will qos, will, clean
   w8(
-    (p.username != null ? 128 : 0) |
+    (n != null ? 128 : 0) |
       (p.password ? 64 : 0) |
       (CORE && u ? 4 | (u.qos << 3) | (u.retain ? 32 : 0) : 0) |
       (p.clean ? 2 : 0),
@@ -69,10 +69,10 @@ export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
   if (CORE && u) {
     if (V5 && p.protocolVersion == 5) wProps(u.properties, 0);
     wStr(u.topic);
-    wBin(u.payload);
+    wStr(u.payload);
   }
-  if (p.username != null) wStr(p.username);
-  if (p.password) wBin(p.password);
+  if (n != null) wStr(n);
+  if (p.password) wStr(p.password);
   return end(0x10);
 }
 
@@ -90,26 +90,29 @@ export function encodePublish(p: OutPublish, v: ProtocolVersion, w?: Writer): En
 }
 
 export function encodeSubscribe(p: SubscribePacket, v: ProtocolVersion, w?: Writer): Encoded {
-  var s = p.subscriptions, i = 0, o;
-  begin(w);
-  w16(p.messageId);
-  if (V5 && v == 5) wProps(p.properties, 8);
-  for (; i < s.length; i++) {
-    o = s[i];
-    wStr(o.topic);
-    // subscription options [MQTT-3.8.3.1]: retain handling, rap, no local, qos
-    w8(V5 && v == 5 ? ((o.rh || 0) << 4) | (o.rap ? 8 : 0) | (o.nl ? 4 : 0) | o.qos : o.qos);
-  }
-  return end(0x82);
+  return subs(p, p.subscriptions, v, w, 8);
 }
 
 export function encodeUnsubscribe(p: UnsubscribePacket, v: ProtocolVersion, w?: Writer): Encoded {
-  var s = p.unsubscriptions, i = 0;
+  return subs(p, p.unsubscriptions, v, w, 10);
+}
+
+/** SUBSCRIBE (`t` 8) and UNSUBSCRIBE (10): packet id, (5.0) properties, topic filters. */
+function subs(p: SubscribePacket | UnsubscribePacket, s: any[], v: ProtocolVersion, w: Writer | undefined, t: number): Encoded {
+  var i = 0, o;
   begin(w);
   w16(p.messageId);
-  if (V5 && v == 5) wProps(p.properties, 10);
-  for (; i < s.length; i++) wStr(s[i]);
-  return end(0xa2);
+  if (V5 && v == 5) wProps(p.properties, t);
+  for (; i < s.length; i++) {
+    o = s[i];
+    if (t == 8) {
+      wStr(o.topic);
+      // subscription options [MQTT-3.8.3.1]: retain handling, rap, no local, qos
+      w8(V5 && v == 5 ? ((o.rh || 0) << 4) | (o.rap ? 8 : 0) | (o.nl ? 4 : 0) | o.qos : o.qos);
+    } else wStr(o);
+  }
+  // reserved flags 0010 [MQTT-3.8.1-1, 3.10.1-1]
+  return end((t << 4) | 2);
 }
 
 export function encodePingreq(w?: Writer): Encoded {

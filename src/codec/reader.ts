@@ -1,15 +1,20 @@
 /**
  * Cursor over the body of one complete packet. Module state, like the writer:
  * decoding is synchronous and never re-entered, and module variables minify
- * to one letter. Reads past the end record MALFORMED and return 0/""; the
- * cursor then jumps to the end so loops stop, and the caller checks `rErr()`
- * once per packet instead of after every field.
+ * to one letter.
+ *
+ * Fixed-size reads do not check the end: a read past it yields a byte of
+ * whatever follows (or undefined, read as 0) and moves the cursor past the
+ * end, which `rErr()` reports as MALFORMED once per packet. Only reads whose
+ * length comes from the packet (strings, binary data, property blocks) check
+ * it first, so a bad length is MALFORMED before anything is decoded.
  */
 import { CORE } from "../features";
 import { BAD_LENGTH, BAD_UTF8, MALFORMED } from "./errors";
 import { utf8Decode } from "./utf8";
 
 var b: Uint8Array;
+/** Cursor (read it as `rp`), end of the packet (`re`), first error. */
 var p: number;
 var e: number;
 var err: string;
@@ -27,24 +32,18 @@ export function rFail(code: string): void {
   p = e;
 }
 
+/** The first error of the packet; bytes left over or read past the end are MALFORMED. */
 export function rErr(): string {
-  // bytes left over after the last field are malformed too
-  if (p < e) rFail(MALFORMED);
+  if (p != e) rFail(MALFORMED);
   return err;
 }
 
-export function left(): number {
-  return e - p;
-}
-
 export function r8(): number {
-  if (p < e) return b[p++];
-  rFail(MALFORMED);
-  return 0;
+  return b[p++];
 }
 
 export function r16(): number {
-  return (r8() << 8) | r8();
+  return (b[p++] << 8) | b[p++];
 }
 
 export function r32(): number {
@@ -58,7 +57,8 @@ export function r32(): number {
 export function rVbi(): number {
   var x = 0, m = 1, d: number;
   do {
-    d = r8();
+    // checked, unlike r8: a length must not run on into the next packet
+    d = p < e ? b[p++] : (rFail(MALFORMED), 0);
     x += (d & 127) * m;
     m *= 128;
   } while (d > 127 && m < 268435456);
@@ -66,35 +66,35 @@ export function rVbi(): number {
   return x;
 }
 
-/** Reads a 2-byte length and checks that many bytes are there; returns where they start. */
-function span(): number {
-  var l = r16(), s = p;
-  if (s + l > e) rFail(MALFORMED);
-  else p += l;
-  return s;
+/** Skips a 2-byte length and that many bytes, checking they are there. */
+function span(): void {
+  p = r16() + p;
+  if (p > e) rFail(MALFORMED);
 }
 
 /** UTF-8 string [MQTT-1.5.3]. */
 export function rStr(): string {
-  var s = span(), r = CORE && err ? "" : utf8Decode(b, s, p);
-  if (CORE && r == null) rFail(BAD_UTF8);
+  var s = p + 2, r: string | null;
+  span();
+  if (!CORE) return utf8Decode(b, s, p)!; // (tiny: never null)
+  r = err ? "" : utf8Decode(b, s, p);
+  if (r == null) rFail(BAD_UTF8);
   return r || "";
 }
 
 /** Binary data [MQTT-1.5.6]: a view of the input, not a copy. */
 export function rBin(): Uint8Array {
-  var s = span();
+  var s = p + 2;
+  span();
   return b.subarray(s, p);
 }
 
 /** The rest of the packet (PUBLISH payload): a view, not a copy. */
 export function rRest(): Uint8Array {
   var s = p;
-  p = e;
+  // past the end already: leave the cursor there for rErr
+  if (s < e) p = e;
   return b.subarray(s, e);
 }
 
-/** Position (for 5.0 property blocks, which have their own length). */
-export function rPos(): number {
-  return p;
-}
+export { p as rp, e as re };

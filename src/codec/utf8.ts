@@ -13,30 +13,26 @@ import { CORE } from "../features";
  * U+FFFD, as TextEncoder does: it cannot be encoded [MQTT-1.5.3-1].
  */
 export function utf8Write(s: string, b: Uint8Array, p: number): number {
-  for (var i = 0, l = s.length, c: number, d: number; i < l; i++) {
+  for (var i = 0, l = s.length, c: number, d: number, n: number; i < l; i++) {
     c = s.charCodeAt(i);
-    if (c < 128) b[p++] = c;
-    else {
-      // (tiny profile: surrogates are written one by one, 3 bytes each)
-      if (CORE && c >> 11 == 27) {
-        // surrogate: a high one followed by a low one makes a code point
-        d = s.charCodeAt(i + 1);
-        if (c < 0xdc00 && d >> 10 == 55) {
-          i++;
-          c = (c << 10) + d - 0x35fdc00;
-        } else c = 0xfffd;
-      }
-      if (c < 0x800) b[p++] = 0xc0 | (c >> 6);
-      else {
-        if (c < 0x10000) b[p++] = 0xe0 | (c >> 12);
-        else {
-          b[p++] = 0xf0 | (c >> 18);
-          b[p++] = 0x80 | ((c >> 12) & 63);
-        }
-        b[p++] = 0x80 | ((c >> 6) & 63);
-      }
-      b[p++] = 0x80 | (c & 63);
+    // ASCII first, topics mostly are (tiny: smaller code instead, n = 0 below)
+    if (CORE && c < 128) {
+      b[p++] = c;
+      continue;
     }
+    // (tiny profile: surrogates are written one by one, 3 bytes each)
+    if (CORE && c >> 11 == 27) {
+      // surrogate: a high one followed by a low one makes a code point
+      d = s.charCodeAt(i + 1);
+      if (c < 0xdc00 && d >> 10 == 55) {
+        i++;
+        c = (c << 10) + d - 0x35fdc00;
+      } else c = 0xfffd;
+    }
+    // n continuation bytes; the lead byte has n + 1 high bits set (a byte store keeps the low 8 bits)
+    n = !CORE && c < 0x80 ? 0 : c < 0x800 ? 1 : CORE && c > 0xffff ? 3 : 2;
+    b[p++] = !CORE && !n ? c : (255 << (7 - n)) | (c >> (6 * n));
+    while (n--) b[p++] = 128 | ((c >> (6 * n)) & 63);
   }
   return p;
 }
@@ -82,9 +78,9 @@ export function utf8Decode(b: Uint8Array, s: number, e: number): string | null {
       // overlong 3/4-byte form, beyond U+10FFFF, or a surrogate
       if (CORE && (!(c >> (n * 5 + 1)) || c > 0x10ffff || c >> 11 == 27)) return null;
       if (c > 0xffff) {
-        c -= 0x10000;
-        U[k++] = 0xd800 + (c >> 10);
-        c = 0xdc00 + (c & 1023);
+        // surrogate pair: 0xd800 + ((c - 0x10000) >> 10), 0xdc00 + (c & 1023)
+        U[k++] = 0xd7c0 + (c >> 10);
+        c = 0xdc00 | (c & 1023);
       }
     } else if (CORE && !c) return null;
     U[k++] = c;

@@ -5,7 +5,7 @@
  * Layout trick: the body of a packet is written from offset 5, then the fixed
  * header (type byte + 1..4 byte remaining length [MQTT-2.2.3]) is written
  * just in front of it, so a packet is encoded in one pass without computing
- * its length first. Length-prefixed strings and 5.0 property blocks are
+ * its length first. Length-prefixed fields and 5.0 property blocks are
  * back-filled the same way.
  *
  * The encoder state lives in module variables while one packet is encoded
@@ -20,7 +20,7 @@ export class Writer {
   /** The buffer; replaced by a bigger one when a packet does not fit. */
   _b: Uint8Array;
   /** Last returned view, handed out again when the next packet has the same place and size. */
-  _v: Uint8Array | null;
+  _v!: Uint8Array | null;
   /**
    * Largest packet (bytes, header included) this writer may produce: set it to
    * the server's Maximum Packet Size (5.0 CONNACK). Default: the largest
@@ -29,13 +29,15 @@ export class Writer {
   max!: number;
   constructor(size?: number) {
     this._b = new Uint8Array(size || 64);
-    this._v = null;
-    if (CORE) this.max = 268435460;
+    if (CORE) {
+      this._v = null;
+      this.max = 268435460;
+    }
   }
 }
 
-/** The writer used when an encoder is not given one. */
-export var defaultWriter = new Writer();
+/** The writer used when an encoder is not given one (tiny: a bare buffer holder, so the class can be left out). */
+export var defaultWriter: Writer = CORE ? new Writer() : ({ _b: new Uint8Array(64) } as Writer);
 
 /** Current writer, its buffer, write position and first error code. */
 var W: Writer;
@@ -48,20 +50,23 @@ export function begin(w?: Writer): void {
   W = w || defaultWriter;
   B = W._b;
   N = 5;
-  if (CORE) E = "";
-  need(0);
+  // (tiny: the only buffer is at least 64 bytes already)
+  if (CORE) {
+    E = "";
+    need(0);
+  }
 }
 
 /**
  * Makes room for `k` more bytes plus 16 spare, so a few fixed-size fields may
- * follow any string/binary/property without their own check.
+ * follow any field without their own check.
  */
 export function need(k: number): void {
   if (N + k + 16 > B.length) {
     var b = new Uint8Array((N + k) * 2 + 16);
     b.set(B);
     B = W._b = b;
-    W._v = null;
+    if (CORE) W._v = null;
   }
 }
 
@@ -76,18 +81,13 @@ export function w8(x: number): void {
 
 export function w16(x: number): void {
   B[N++] = x >> 8;
-  B[N++] = x & 255;
-}
-
-export function w32(x: number): void {
-  w16(x / 65536);
-  w16(x);
+  B[N++] = x;
 }
 
 /** Writes a variable byte integer [MQTT-1.5.5] at `p`; returns the position after it. */
 function vbiAt(p: number, x: number): number {
   do {
-    B[p++] = x > 127 ? (x & 127) | 128 : x;
+    B[p++] = x > 127 ? x | 128 : x;
     x >>>= 7;
   } while (x);
   return p;
@@ -97,61 +97,45 @@ export function wVbi(x: number): void {
   N = vbiAt(N, x);
 }
 
-/** UTF-8 string with a 2-byte length prefix [MQTT-1.5.3]. */
-export function wStr(s: string): void {
-  need(s.length * 3 + 2);
-  var p = N;
-  N = utf8Write(s, B, p + 2);
-  len16(p, N - p - 2);
-}
-
-function len16(p: number, l: number): void {
+/**
+ * A string (UTF-8 [MQTT-1.5.3]) or binary data [MQTT-1.5.6] with its 2-byte
+ * length prefix, back-filled.
+ */
+export function wStr(x: string | Uint8Array): void {
+  var p = N, l: number;
+  N += 2;
+  wRaw(x);
+  l = N - p - 2;
   if (CORE && l > 65535) fail(TOO_LONG);
   B[p] = l >> 8;
   B[p + 1] = l;
 }
 
-/** Binary data with a 2-byte length prefix [MQTT-1.5.6]. */
-export function wBin(b: Uint8Array): void {
-  len16(N, b.length);
-  N += 2;
-  wRaw(b);
-}
-
-/** Bytes without a length (PUBLISH payload); a string payload is written as UTF-8. */
-export function wRaw(b: Uint8Array | string): void {
-  if (typeof b == "string") {
-    need(b.length * 3);
-    N = utf8Write(b, B, N);
+/** Bytes without a length (PUBLISH payload); a string is written as UTF-8. */
+export function wRaw(x: Uint8Array | string): void {
+  if (typeof x == "string") {
+    need(x.length * 3);
+    N = utf8Write(x, B, N);
   } else {
-    need(b.length);
-    B.set(b, N);
-    N += b.length;
+    need(x.length);
+    B.set(x, N);
+    N += x.length;
   }
 }
 
-/** Position of the next byte (for back-filled length prefixes). */
-export function pos(): number {
-  return N;
+/** Reserves 4 bytes for a length that vbiFill writes later (5.0 property blocks); returns where. */
+export function reserve4(): number {
+  need(4);
+  return (N += 4) - 4;
 }
 
-/**
- * Back-fills a variable byte integer length for the bytes written since `p`,
- * where 4 bytes were reserved at `p`: writes it and moves the bytes down.
- */
+/** Back-fills the variable byte integer length of the bytes written since `p + 4`, moving them down. */
 export function vbiFill(p: number): void {
   var s = p + 4, d = 4 - vbiAt(p, N - s) + p;
   if (d) {
     for (; s < N; s++) B[s - d] = B[s];
     N -= d;
   }
-}
-
-/** Reserves 4 bytes for a length that vbiFill writes later; returns where. */
-export function reserve4(): number {
-  need(4);
-  N += 4;
-  return N - 4;
 }
 
 /**
@@ -165,13 +149,11 @@ export function end(h: number): Uint8Array | string {
   for (; x > 127; x >>= 7) s--;
   B[s] = h;
   vbiAt(s + 1, l);
-  if (CORE) {
-    if (N - s > W.max) fail(PACKET_TOO_LARGE);
-    if (E) return E;
-  }
+  if (!CORE) return B.subarray(s, N);
+  if (N - s > W.max) fail(PACKET_TOO_LARGE);
+  if (E) return E;
   // same place and size as last time (need() forgets the view when the buffer grows):
   // hand out the same view, allocating nothing
-  if (!CORE) return B.subarray(s, N);
   v = W._v;
   if (!v || v.byteOffset != s || v.length != N - s) v = W._v = B.subarray(s, N);
   return v;

@@ -2,32 +2,58 @@
  * Client bench: wren-mqtt against MQTT.js, same broker, same run.
  *
  * - Throughput at QoS 0, 1, 2: one publisher and one subscriber client of the
- *   same library on a mosquitto started here on loopback. The publisher keeps
- *   at most WINDOW messages outstanding (published, not yet received by the
- *   subscriber) so neither library is measured on how much it can buffer;
- *   the clock stops when the subscriber got N messages.
+ *   same library, in one child process, on a mosquitto started here on
+ *   loopback (unlimited broker in-flight, see test/support/mosquitto). The
+ *   subscriber subscribes at the QoS it is sent at. The publisher keeps at most
+ *   WINDOW messages outstanding (published, not yet received by the
+ *   subscriber); the clock stops when the subscriber got N messages. A warm-up
+ *   burst of N/4 messages runs first (JIT, buffers) and is not timed.
+ * - Fairness: the outstanding-message bound is the bench's WINDOW for both.
+ *   MQTT.js has no in-flight limit of its own for outgoing QoS 1/2 (3.1.1), so
+ *   WINDOW is its bound; wren's inflightWindow is set to WINDOW too, so its
+ *   offline/flow queue never holds a message back and both libraries have
+ *   the same number of publishes in flight (wren's default, 8, is sized for a
+ *   microcontroller). Both sockets run with TCP_NODELAY (wren's Node transport
+ *   sets it; MQTT.js's socket gets it right after connect).
+ * - CPU: the child's process.cpuUsage() (user + system, publisher +
+ *   subscriber) over the timed run, per message; and the broker's CPU %
+ *   (utime + stime of the mosquitto process, /proc/<pid>/stat) and the
+ *   client process's CPU % over the same wall time. A broker near 100 % means
+ *   msg/s is broker-bound and says little about the client; CPU per message
+ *   is then the fair measure of client efficiency. Both are printed. The
+ *   broker's CPU per message is printed too: it is what the client's packet
+ *   and write pattern (one TCP segment per packet, or batched) costs the
+ *   broker, and it caps msg/s: a single-threaded mosquitto at B us/msg
+ *   delivers at most 1e6 / B msg/s however fast the client is. "others" is
+ *   the CPU the rest of the machine used meanwhile (a shared machine makes
+ *   msg/s noisy; CPU per message much less so).
  * - Heap bytes per connected idle client with one subscription: CLIENTS
  *   clients connected and subscribed, V8 heapUsed delta after forced GC
- *   (--expose-gc), divided by CLIENTS.
+ *   (--expose-gc), divided by CLIENTS; a bare net.Socket that sent CONNECT
+ *   and SUBSCRIBE is the floor for any Node client.
  *
  * Every measurement runs in its own child node process so heaps and JIT state
- * do not mix; the libraries alternate, each throughput is the best of ROUNDS.
+ * do not mix; the libraries alternate, each figure is the best of ROUNDS.
  *
  * Run: `npx tsx scripts/bench-client.ts` (or through `npm run bench`).
+ * BENCH_WINDOW=n changes the window (both libraries); BENCH_ROUNDS=n the
+ * rounds (default 3: about 30 s on 2 CPUs); BENCH_CPU_PROF=dir
+ * writes a V8 .cpuprofile of every throughput child into dir.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startMosquitto } from "../test/support/mosquitto";
 
 type Lib = "wren" | "mqttjs" | "socket";
 type QoS = 0 | 1 | 2;
 
-const N: Record<QoS, number> = { 0: 20000, 1: 10000, 2: 10000 };
-const WINDOW = 500;
-const ROUNDS = 3;
+const N: Record<QoS, number> = { 0: 40000, 1: 20000, 2: 20000 };
+const WINDOW = Number(process.env.BENCH_WINDOW || 500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CLIENTS = 500;
 const PAYLOAD = 64;
-const WREN_WINDOW = Number(process.env.WREN_BENCH_WINDOW || 64);
 
 /** What the bench needs from a client library. */
 interface BenchClient {
@@ -49,6 +75,8 @@ async function connectLib(lib: Lib, port: number, clientId: string): Promise<Ben
       keepalive: 60,
       reconnectPeriod: 0,
     });
+    // Same socket options as wren's Node transport (Nagle off).
+    (c.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     return {
       subscribe: async (topic, qos) => {
         await c.subscribeAsync(topic, { qos });
@@ -68,8 +96,8 @@ async function connectLib(lib: Lib, port: number, clientId: string): Promise<Ben
       keepalive: 60,
       reconnect: false,
       // The defaults are sized for a microcontroller (8 in flight, 16 queued):
-      // on Node the bench lets it keep as much in flight as the bench window.
-      inflightWindow: WREN_WINDOW,
+      // the same in-flight bound as MQTT.js gets from the bench (see header).
+      inflightWindow: WINDOW,
       queue: { limit: 100000, bytes: 1 << 30 },
     },
     w.hal
@@ -90,22 +118,14 @@ async function connectLib(lib: Lib, port: number, clientId: string): Promise<Ben
   };
 }
 
-// The wren API as a Node user gets it (the Node entry), with one shared Node
-// HAL (stateless: a transport factory and a clock). Until the entry exports
-// the client, the client module plus the emitter mix-in.
+// The wren API as a Node user gets it: the Node entry (client + Node HAL +
+// event emitter), with one shared Node HAL (a transport factory and a clock).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let wrenCache: { createClient: any; hal: any } | undefined;
 async function wrenApi() {
   if (!wrenCache) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const entry: any = await import("../src/entry/node");
-    if (entry.createClient && entry.nodeHal) wrenCache = { createClient: entry.createClient, hal: entry.nodeHal() };
-    else {
-      const client = await import("../src/client/index");
-      const hal = await import("../src/hal/node/index");
-      client.installEmitter(client.Client.prototype);
-      wrenCache = { createClient: client.createClient, hal: hal.nodeHal() };
-    }
+    const entry = await import("../src/entry/node");
+    wrenCache = { createClient: entry.createClient, hal: entry.nodeHal() };
   }
   return wrenCache;
 }
@@ -142,8 +162,45 @@ async function rawClient(port: number, clientId: string): Promise<BenchClient> {
   };
 }
 
-/** Child: messages/s for one library at one QoS. */
-async function childThroughput(lib: Lib, qos: QoS, port: number): Promise<number> {
+/** utime + stime of a process in clock ticks (/proc/<pid>/stat fields 14, 15); NaN off Linux. */
+function procTicks(pid: number): number {
+  try {
+    const st = readFileSync("/proc/" + pid + "/stat", "utf8");
+    // fields after the parenthesised comm (which may hold spaces)
+    const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy clock ticks of the whole machine (all CPUs, /proc/stat); NaN off Linux. */
+function machineTicks(): number {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+    return f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+  } catch {
+    return NaN;
+  }
+}
+
+/** One throughput run as the child reports it. */
+interface TpRun {
+  /** messages/s */
+  rate: number;
+  /** client CPU (publisher + subscriber process, user + system) per message, microseconds */
+  cpuUs: number;
+  /** client process CPU over the timed wall time, % of one core */
+  clientPct: number;
+  /** broker CPU over the timed wall time, % of one core (NaN: unknown) */
+  brokerPct: number;
+  /** CPU used by every other process on the machine over the same time, % of one core */
+  otherPct: number;
+}
+
+/** Child: one library at one QoS: a warm-up burst, then the timed one. */
+async function childThroughput(lib: Lib, qos: QoS, port: number, brokerPid: number, tick: number): Promise<TpRun> {
   const n = N[qos];
   const tag = lib + "-" + process.pid + "-" + qos;
   const topic = "bench/" + tag;
@@ -154,28 +211,52 @@ async function childThroughput(lib: Lib, qos: QoS, port: number): Promise<number
   for (let i = 0; i < PAYLOAD; i++) payload[i] = i;
   let sent = 0;
   let got = 0;
-  const t0 = performance.now();
-  let t1 = 0;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(lib + " qos " + qos + ": got " + got + "/" + n)), 30000);
-    const top = () => {
-      while (sent < n && sent - got < WINDOW) {
-        sent++;
-        pub.publish(topic, payload, qos);
-      }
-    };
-    sub.onMessage(() => {
-      got++;
-      if (got === n) {
-        t1 = performance.now();
+  let goal = 0;
+  let done: (() => void) | undefined;
+  const top = () => {
+    while (sent < goal && sent - got < WINDOW) {
+      sent++;
+      pub.publish(topic, payload, qos);
+    }
+  };
+  sub.onMessage(() => {
+    got++;
+    if (got === goal) done!();
+    else if (sent - got <= WINDOW / 2) top();
+  });
+  const burst = (k: number, end: () => void) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(lib + " qos " + qos + ": got " + got + "/" + goal)), 30000);
+      goal += k;
+      done = () => {
+        end();
         clearTimeout(timer);
         resolve();
-      } else if (sent - got <= WINDOW / 2) top();
+      };
+      top();
     });
-    top();
+  await burst(n >> 2, () => {});
+  const m0 = machineTicks();
+  const b0 = procTicks(brokerPid);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let t1 = 0;
+  let b1 = 0;
+  let m1 = 0;
+  let c1 = c0;
+  await burst(n, () => {
+    t1 = performance.now();
+    c1 = process.cpuUsage(c0);
+    b1 = procTicks(brokerPid);
+    m1 = machineTicks();
   });
   await Promise.all([sub.end(), pub.end()]);
-  return (n * 1000) / (t1 - t0);
+  const ms = t1 - t0;
+  const cpu = c1.user + c1.system;
+  const pct = (ticks: number) => ((ticks * 1000) / tick / ms) * 100;
+  const clientPct = cpu / 10 / ms;
+  const brokerPct = pct(b1 - b0);
+  return { rate: (n * 1000) / ms, cpuUs: cpu / n, clientPct, brokerPct, otherPct: Math.max(0, pct(m1 - m0) - brokerPct - clientPct) };
 }
 
 /** Child: V8 heap bytes per connected, subscribed, idle client. */
@@ -214,30 +295,69 @@ async function childHeap(lib: Lib, port: number): Promise<number> {
   return (after - before) / CLIENTS;
 }
 
-function runChild(args: string[]): Promise<number> {
+function runChild(args: string[]): Promise<string> {
   const self = fileURLToPath(import.meta.url);
+  const prof = process.env.BENCH_CPU_PROF;
+  // (one directory per library and QoS: the tsx loader thread writes a profile of its own)
+  const flags = prof && args[0] === "tp" ? ["--cpu-prof", "--cpu-prof-dir=" + prof + "/" + args[1] + "-qos" + args[2]] : [];
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ["--expose-gc", "--import", "tsx", self, "--child", ...args], {
+    const c = spawn(process.execPath, ["--expose-gc", ...flags, "--import", "tsx", self, "--child", ...args], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
     c.stdout.on("data", (d) => (out += d));
     c.on("exit", (code) => {
-      const m = /RESULT (\S+)/.exec(out);
-      if (code === 0 && m) resolve(Number(m[1]));
+      const m = /RESULT (.+)/.exec(out);
+      if (code === 0 && m) resolve(m[1]);
       else reject(new Error("child " + args.join(" ") + " failed (" + code + "): " + out));
     });
   });
 }
 
+/** The mosquitto we started: our child process named mosquitto (its CPU is read from /proc). */
+function brokerPid(): number {
+  try {
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const st = readFileSync("/proc/" + d + "/stat", "utf8");
+        const comm = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
+        const ppid = Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]);
+        if (comm === "mosquitto" && ppid === process.pid) return Number(d);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // no /proc: broker CPU unknown
+  }
+  return 0;
+}
+
+function clockTick(): number {
+  const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  return Number(r.stdout) || 100;
+}
+
+type Both = { wren: TpRun; mqttjs: TpRun };
+
 export interface ClientBenchResult {
-  throughput: { qos: QoS; wren: number; mqttjs: number; ratio: number }[];
+  window: number;
+  /** per QoS: the best-throughput run of each library, and the lowest CPU per message over all rounds */
+  throughput: { qos: QoS; best: Both; cpuUs: { wren: number; mqttjs: number }; ratio: number; cpuRatio: number }[];
   heap: { wren: number; mqttjs: number; ratio: number; socket: number };
   seconds: number;
 }
 
 function fmt(n: number, digits = 0): string {
+  if (!isFinite(n)) return "?";
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
+  return [line(rows[0]), w.map((x) => "-".repeat(x)).join("  "), ...rows.slice(1).map(line)].join("\n");
 }
 
 export function clientTable(r: ClientBenchResult): string {
@@ -245,12 +365,24 @@ export function clientTable(r: ClientBenchResult): string {
   for (const t of r.throughput) {
     rows.push([
       "QoS " + t.qos + " msg/s (N=" + N[t.qos] + ")",
-      fmt(t.wren),
-      fmt(t.mqttjs),
+      fmt(t.best.wren.rate),
+      fmt(t.best.mqttjs.rate),
       fmt(t.ratio, 2) + "x",
       ">= 1.50x",
       t.ratio >= 1.5 ? "yes" : "NO",
     ]);
+    rows.push([
+      "QoS " + t.qos + " client CPU us/msg",
+      fmt(t.cpuUs.wren, 2),
+      fmt(t.cpuUs.mqttjs, 2),
+      fmt(t.cpuRatio, 2) + "x",
+      "<= 0.67x",
+      t.cpuRatio <= 1 / 1.5 ? "yes" : "NO",
+    ]);
+    // what the client's packet and write pattern costs the broker (best run of each)
+    const bw = (t.best.wren.brokerPct * 1e4) / t.best.wren.rate,
+      bm = (t.best.mqttjs.brokerPct * 1e4) / t.best.mqttjs.rate;
+    rows.push(["QoS " + t.qos + " broker CPU us/msg", fmt(bw, 2), fmt(bm, 2), fmt(bw / bm, 2) + "x", "", ""]);
   }
   rows.push([
     "heap B/idle client (" + CLIENTS + ")",
@@ -260,14 +392,7 @@ export function clientTable(r: ClientBenchResult): string {
     "<= 0.10x",
     r.heap.ratio <= 0.1 ? "yes" : "NO",
   ]);
-  rows.push([
-    "  of which bare net.Socket",
-    fmt(r.heap.socket),
-    fmt(r.heap.socket),
-    "",
-    "",
-    "",
-  ]);
+  rows.push(["  of which bare net.Socket", fmt(r.heap.socket), fmt(r.heap.socket), fmt(r.heap.socket / r.heap.mqttjs, 3) + "x", "", ""]);
   rows.push([
     "heap B/client above the socket",
     fmt(r.heap.wren - r.heap.socket),
@@ -276,31 +401,56 @@ export function clientTable(r: ClientBenchResult): string {
     "",
     "",
   ]);
-  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
-  return [line(rows[0]), w.map((x) => "-".repeat(x)).join("  "), ...rows.slice(1).map(line)].join("\n");
+  const load: string[][] = [["CPU % of one core in the best run", "wren client", "broker", "others", "MQTT.js client", "broker", "others"]];
+  for (const t of r.throughput) {
+    const w = t.best.wren,
+      m = t.best.mqttjs;
+    load.push(["QoS " + t.qos, fmt(w.clientPct), fmt(w.brokerPct), fmt(w.otherPct), fmt(m.clientPct), fmt(m.brokerPct), fmt(m.otherPct)]);
+  }
+  const busy = r.throughput.filter((t) => t.best.wren.otherPct >= 50 || t.best.mqttjs.otherPct >= 50).map((t) => t.qos);
+  return (
+    table(rows) +
+    "\n(ratio: wren / MQTT.js; msg/s higher is better, CPU and heap lower is better; window " +
+    r.window +
+    " outstanding messages for both; client CPU = publisher + subscriber process, user + system)\n\n" +
+    table(load) +
+    "\n(client or broker near 100 %: that process bounds msg/s (the client process runs publisher and subscriber on one thread);" +
+    "\n others: the rest of the machine (" + cpus().length + " CPUs) over the same time; when it is high, the bench shared the CPUs and msg/s is low for that run)" +
+    (busy.length
+      ? "\nWARNING: at QoS " + busy.join(", ") + " a best run shared the CPUs with other processes (others >= 50 %): msg/s there is not comparable; CPU us/msg still is (rerun, or raise BENCH_ROUNDS)"
+      : "")
+  );
 }
 
 export async function runClientBench(log: (s: string) => void = console.log): Promise<ClientBenchResult> {
   const t0 = Date.now();
   const m = await startMosquitto({ quiet: true });
+  const pid = brokerPid();
+  const tick = clockTick();
   try {
     const throughput: ClientBenchResult["throughput"] = [];
     for (const qos of [0, 1, 2] as QoS[]) {
-      const best: Record<"wren" | "mqttjs", number> = { wren: 0, mqttjs: 0 };
+      const best: Partial<Both> = {};
+      const cpu = { wren: 1 / 0, mqttjs: 1 / 0 };
       for (let r = 0; r < ROUNDS; r++) {
         for (const lib of (r % 2 ? ["wren", "mqttjs"] : ["mqttjs", "wren"]) as ("wren" | "mqttjs")[]) {
-          best[lib] = Math.max(best[lib], await runChild(["tp", lib, String(qos), String(m.port)]));
+          const run = JSON.parse(await runChild(["tp", lib, String(qos), String(m.port), String(pid), String(tick)])) as TpRun;
+          if (!best[lib] || run.rate > best[lib]!.rate) best[lib] = run;
+          cpu[lib] = Math.min(cpu[lib], run.cpuUs);
         }
       }
-      throughput.push({ qos, wren: best.wren, mqttjs: best.mqttjs, ratio: best.wren / best.mqttjs });
-      log("  qos " + qos + ": wren " + fmt(best.wren) + " msg/s, MQTT.js " + fmt(best.mqttjs) + " msg/s");
+      const b = best as Both;
+      throughput.push({ qos, best: b, cpuUs: cpu, ratio: b.wren.rate / b.mqttjs.rate, cpuRatio: cpu.wren / cpu.mqttjs });
+      log(
+        "  qos " + qos + ": wren " + fmt(b.wren.rate) + " msg/s " + fmt(cpu.wren, 2) + " us/msg (broker " + fmt(b.wren.brokerPct) + " %), " +
+          "MQTT.js " + fmt(b.mqttjs.rate) + " msg/s " + fmt(cpu.mqttjs, 2) + " us/msg (broker " + fmt(b.mqttjs.brokerPct) + " %)"
+      );
     }
-    const hm = await runChild(["heap", "mqttjs", "0", String(m.port)]);
-    const hw = await runChild(["heap", "wren", "0", String(m.port)]);
-    const hs = await runChild(["heap", "socket", "0", String(m.port)]);
+    const hm = Number(await runChild(["heap", "mqttjs", "0", String(m.port)]));
+    const hw = Number(await runChild(["heap", "wren", "0", String(m.port)]));
+    const hs = Number(await runChild(["heap", "socket", "0", String(m.port)]));
     log("  heap/client: wren " + fmt(hw) + " B, MQTT.js " + fmt(hm) + " B, bare socket " + fmt(hs) + " B");
-    return { throughput, heap: { wren: hw, mqttjs: hm, ratio: hw / hm, socket: hs }, seconds: (Date.now() - t0) / 1000 };
+    return { window: WINDOW, throughput, heap: { wren: hw, mqttjs: hm, ratio: hw / hm, socket: hs }, seconds: (Date.now() - t0) / 1000 };
   } finally {
     await m.stop();
   }
@@ -310,15 +460,16 @@ async function main() {
   const a = process.argv;
   const i = a.indexOf("--child");
   if (i >= 0) {
-    const [kind, lib, qos, port] = a.slice(i + 1);
+    const [kind, lib, qos, port, pid, tick] = a.slice(i + 1);
     const v =
       kind === "tp"
-        ? await childThroughput(lib as Lib, Number(qos) as QoS, Number(port))
-        : await childHeap(lib as Lib, Number(port));
+        ? JSON.stringify(await childThroughput(lib as Lib, Number(qos) as QoS, Number(port), Number(pid), Number(tick)))
+        : String(await childHeap(lib as Lib, Number(port)));
     process.stdout.write("RESULT " + v + "\n");
+    // (with --cpu-prof the profile is written on exit)
     process.exit(0);
   }
-  console.log("client bench (mosquitto on loopback, " + PAYLOAD + "-byte payloads):");
+  console.log("client bench (mosquitto on loopback, " + PAYLOAD + "-byte payloads, window " + WINDOW + "):");
   const r = await runClientBench();
   console.log("\n" + clientTable(r) + "\n(" + fmt(r.seconds, 1) + " s)");
 }

@@ -211,6 +211,8 @@ export class Client {
   _q!: Queue;
   /** core: in-flight window */
   _win!: number;
+  /** Core: packet ids may clash with ids in flight (counter wrapped, or session restored): nid() scans. */
+  _idScan?: number;
   /** core: own writer when maxPacketSize is set (its `max`), else the codec's shared one */
   _wr!: Writer | undefined;
 
@@ -221,6 +223,8 @@ export class Client {
     c._h = hal;
     c._s = State.ENDED;
     c._id = 0;
+    // a session restored into this client may hold any ids: the first nid() scans
+    if (CORE) c._idScan = 1;
     c._ta = -1;
     c._subs = {};
     c._v = V5 && options.protocolVersion == 5 ? 5 : 4;
@@ -515,8 +519,9 @@ function inCore(c: Client, p: Packet): void {
       ack(c, PacketType.PUBREL, id);
       if (e) (e.w = PacketType.PUBCOMP), (e.t = c._h.clock.now());
     } else if (e) {
-      // (no entry: a late or duplicate ack, nothing waits for it)
-      o.splice(i, 1);
+      // (no entry: a late or duplicate ack, nothing waits for it; acks come
+      // mostly in order, and shift() neither copies nor allocates like splice)
+      i ? o.splice(i, 1) : o.shift();
       if (t == PacketType.SUBACK) {
         a = (e.p as SubscribePacket).subscriptions;
         for (i = 0; i < a.length; i++)
@@ -588,24 +593,32 @@ function send(c: Client, e: Pending): void {
 }
 
 /** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1]; core: skipping ids in use [MQTT-2.3.1-2]. */
-function nid(c: Client, i?: number): number {
-  // (i: a scratch local as a parameter, so that the tiny build keeps no `var` for it)
+function nid(c: Client, i?: number, h?: number): number {
+  // (i, h: scratch locals as parameters, so that the tiny build keeps no `var` for them)
   var id = (c._id % 65535) + 1;
-  // core: on a clash take the next id and scan again
-  if (CORE) for (i = 0; c._out[i]; i++) if (c._out[i].p.messageId == id) (id = (id % 65535) + 1), (i = -1);
+  // core: ids in flight are all <= _id unless the counter wrapped (or a
+  // restored session may hold any): only then scan, taking the next id on a
+  // clash, and stop scanning once no id in flight is above the one taken.
+  if (CORE) {
+    if (id == 1) c._idScan = 1;
+    if (c._idScan) {
+      for (i = h = 0; c._out[i]; i++)
+        if (c._out[i].p.messageId == id) (id = (id % 65535) + 1), (i = -1), (h = 0);
+        else if (c._out[i].p.messageId! > id) h = 1;
+      c._idScan = h;
+    }
+  }
   return (c._id = id);
 }
 
 /** Core: send a publish now if connected and (QoS > 0) the window has room. */
 function go(c: Client, e: Queued): boolean {
   var p = e.p,
-    i = 0,
-    n = 0,
     o = c._out;
   if (c._s != State.CONNECTED) return false;
   if (p.qos) {
-    for (; i < o.length; i++) if (o[i].p.type == PacketType.PUBLISH) n++;
-    if (n >= c._win) return false;
+    // the window counts everything awaiting an ack (a pending SUBSCRIBE takes a slot too): no scan per publish
+    if (o.length >= c._win) return false;
     // PUBACK (QoS 1) or PUBREC (QoS 2)
     track(c, p, e.cb, 3 + p.qos);
   } else {

@@ -327,7 +327,8 @@ export class Client {
       else k.destroy();
       c.emit("close");
     }
-    if (CORE && s != State.ENDED) ended(c);
+    // (also when already ENDED: reconnect:false ends without failing pending work)
+    if (CORE) ended(c);
     c.emit("end");
     if (cb) cb();
     return c;
@@ -396,13 +397,14 @@ function pub(c: Client, topic: string, payload: string | Uint8Array, opts: Publi
         : typeof payload != "string" && !(payload instanceof Uint8Array)
           ? "BAD_PAYLOAD"
           : 0,
-    e: Queued = { p: p, cb: cb, n: topic.length + payload.length };
+    e: Queued;
   if (V5) p.properties = opts.properties;
   // encode once to catch what only the codec sees: too large, too long, bad property
   if (!x && typeof (x = encodePublish(p, c._v, c._wr)) != "string") x = 0;
   if (x) fail(c, cb, wrenError(x, topic));
   // behind others in the queue, or no room in the window: wait in order
-  else if (c._q._a.length || !go(c, e)) c._q.add(e);
+  // (e made only now: topic or payload may be undefined above)
+  else if (((e = { p: p, cb: cb, n: topic.length + payload.length }), c._q._a.length || !go(c, e))) c._q.add(e);
 }
 
 /** Core: subscribe to the filters `f` (array, or object filter: qos). */
@@ -424,10 +426,9 @@ function subCore(c: Client, f: any, opts: SubscribeOptions, cb?: Callback): void
   // an empty list meets validFilter(undefined)
   for (; i < subs.length || !i; i++)
     if (!validFilter((s = subs[i] || ({} as Subscription)).topic) || badQos(s.qos)) return fail(c, cb, wrenError("BAD_FILTER", s.topic));
-  if (opts.handler) for (i = 0; i < subs.length; i++) c.route(subs[i].topic, opts.handler);
   p = { type: PacketType.SUBSCRIBE, subscriptions: subs } as SubscribePacket;
   if (V5) p.properties = opts.properties;
-  track(c, p, cb, PacketType.SUBACK);
+  if (track(c, p, cb, PacketType.SUBACK) && opts.handler) for (i = 0; i < subs.length; i++) c.route(subs[i].topic, opts.handler);
 }
 
 /** Core: unsubscribe from the filters `f` and drop their routes. */
@@ -438,13 +439,13 @@ function unsubCore(c: Client, f: string[], opts: { properties?: Properties } | u
     p: UnsubscribePacket;
   // an empty list meets validFilter(undefined)
   for (; i < f.length || !i; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i]));
-  for (i = 0; i < f.length; i++) {
-    for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
-    delete c._subs[f[i]];
-  }
   p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
   if (V5 && opts) p.properties = opts.properties;
-  track(c, p, cb, PacketType.UNSUBACK);
+  if (track(c, p, cb, PacketType.UNSUBACK))
+    for (i = 0; i < f.length; i++) {
+      for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
+      delete c._subs[f[i]];
+    }
 }
 
 /** Core: end(): callbacks of unacknowledged and queued messages get ENDED. */
@@ -522,15 +523,24 @@ function inCore(c: Client, p: Packet): void {
       // (no entry: a late or duplicate ack, nothing waits for it; acks come
       // mostly in order, and shift() neither copies nor allocates like splice)
       i ? o.splice(i, 1) : o.shift();
-      if (t == PacketType.SUBACK) {
-        a = (e.p as SubscribePacket).subscriptions;
-        for (i = 0; i < a.length; i++)
-          if ((p as SubackPacket).granted[i] < 0x80) c._subs[a[i].topic] = a[i];
-          else rc = 0x80;
-      }
+      // SUBACK: keep the granted filters; UNSUBACK: forget the filters again, which
+      // a SUBACK for a SUBSCRIBE sent before the UNSUBSCRIBE brought back;
+      // a reason code >= 0x80 fails the callback (5.0: UNSUBACK too)
+      if (t > PacketType.SUBSCRIBE)
+        for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
+          // (a 3.1.1 UNSUBACK has no reason codes)
+          if ((p as SubackPacket).granted && (p as SubackPacket).granted[i] >= 0x80) rc = 0x80;
+          else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
+          else c._subs[a[i].topic] = a[i];
       if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
-      if (e.cb) e.cb(err, (p as SubackPacket).granted);
-      else if (err) c.emit("error", err);
+      try {
+        if (e.cb) e.cb(err, (p as SubackPacket).granted);
+        else if (err) c.emit("error", err);
+      } catch (x) {
+        // a callback that throws must not stall the queue: the window has room
+        flush(c);
+        throw x;
+      }
       flush(c);
     }
   } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
@@ -573,12 +583,21 @@ function ack(c: Client, t: number, id: number): void {
  * UNSUBSCRIBE): gets an id, tracked until acked; sent now if connected, else
  * on connect.
  */
-function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number): void {
-  // (`t` is set when sent)
+function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number, x?: Encoded): boolean | void {
+  // (`t` is set when sent; x: a scratch local, see nid)
   var e = { p: p, cb: cb, w: w } as Pending;
+  // SUBSCRIBE/UNSUBSCRIBE the codec refuses (too large, too long, bad property;
+  // pub() checked publishes): now, else written as nothing, it would wait forever
+  if (w > 5 && typeof (x = enc(c, p)) == "string") return fail(c, cb, wrenError(x));
   p.messageId = nid(c);
   c._out.push(e);
   if (c._s == State.CONNECTED) send(c, e), arm(c);
+  return true;
+}
+
+/** Core: encode a tracked packet. */
+function enc(c: Client, p: Pending["p"]): Encoded {
+  return (p.type == PacketType.PUBLISH ? encodePublish : p.type == PacketType.SUBSCRIBE ? encodeSubscribe : encodeUnsubscribe)(p as any, c._v, c._wr);
 }
 
 /**
@@ -589,7 +608,7 @@ function send(c: Client, e: Pending): void {
   var p = e.p;
   e.t = c._h.clock.now();
   if (e.w == PacketType.PUBCOMP) ack(c, PacketType.PUBREL, p.messageId!);
-  else write(c, (p.type == PacketType.PUBLISH ? encodePublish : p.type == PacketType.SUBSCRIBE ? encodeSubscribe : encodeUnsubscribe)(p as any, c._v, c._wr)), ((p as PublishPacket).dup = true);
+  else write(c, enc(c, p)), ((p as PublishPacket).dup = true);
 }
 
 /** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1]; core: skipping ids in use [MQTT-2.3.1-2]. */
@@ -668,11 +687,13 @@ function open(c: Client, w?: ClientOptions["will"]): void {
   // (w: a scratch local, see nid)
   var o = c._o,
     // (tiny: no type, the encoder does not read it)
-    p = { clientId: o.clientId, clean: !CORE || o.clean !== false, keepalive: c._ka / 1000 } as ConnectPacket;
+    // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
+    p = { clientId: o.clientId, clean: !CORE || o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
   c._s = State.CONNECTING;
   if (CORE) {
     p.username = o.username;
-    if (o.password != null) p.password = bytes(o.password);
+    // 3.1.1: no password without a username [MQTT-3.1.2-22]
+    if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = bytes(o.password);
     if ((w = o.will)) p.will = { topic: w.topic, payload: bytes(w.payload), qos: w.qos || 0, retain: !!w.retain, properties: w.properties };
   }
   if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);

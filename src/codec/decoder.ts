@@ -7,7 +7,8 @@
  *   A handler object (typically the client itself) costs no closures.
  * - After an error the decoder is failed: further pushes are ignored until
  *   `reset()` (the client disconnects [MQTT-4.13]).
- * - `push` never throws (exceptions from the handler propagate).
+ * - `push` never throws itself. An exception from the handler propagates
+ *   (core: after the rest of the chunk is handled, so the stream stays in sync).
  * - Packets may be split anywhere, several may share a chunk. Whole packets
  *   inside a chunk are decoded in place; only a trailing incomplete packet is
  *   copied, into a buffer that grows with the bytes that actually arrived
@@ -103,7 +104,16 @@ export class Decoder {
         r = d._x(b[s], b, k, s + t, d.version);
         if (typeof r == "string") return d._e(r);
         if (V5 && r.type == 1) d.version = r.protocolVersion;
-        d._h.onPacket(r);
+        if (CORE)
+          try {
+            d._h.onPacket(r);
+          } catch (x) {
+            // a throwing handler (a user listener) must not lose the rest of the
+            // chunk: that drops acks and desyncs the stream; handle it, then rethrow
+            if (g == d._g) d.push(c.subarray(i));
+            throw x;
+          }
+        else d._h.onPacket(r);
       } else {
         if (i >= n) return;
         // keep the incomplete tail of the chunk; or complete the partial packet:

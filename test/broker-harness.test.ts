@@ -6,7 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import mqtt, { MqttClient } from "mqtt";
 import { connect as netConnect } from "node:net";
-import { startMosquitto, makeTestCerts } from "./support/mosquitto";
+import { startMosquitto } from "./support/mosquitto";
+import { makeCerts } from "./support/certs";
 import { startAedes } from "./support/aedes";
 import { startProxy } from "./support/proxy";
 
@@ -75,7 +76,7 @@ test("mosquitto: restart (SIGTERM) keeps QoS 1 messages queued for an offline pe
 });
 
 test("mosquitto: TLS listener with a generated CA", async () => {
-  const certs = makeTestCerts();
+  const certs = makeCerts();
   const m = await startMosquitto({ tls: { caFile: certs.caFile, certFile: certs.certFile, keyFile: certs.keyFile } });
   try {
     assert.ok(m.tlsPort && m.tlsPort !== m.port);

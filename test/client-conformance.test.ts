@@ -134,4 +134,44 @@ test("MQTT 5.0 [MQTT-3.11.3]: UNSUBACK reason code 0x87 -> ACK_FAILED to the uns
   assert.is(client._out.length, 0);
 });
 
+test("[MQTT-3.1.2-10] keepalive outside 0..65535 whole seconds: BAD_OPTION thrown, nothing dialed", () => {
+  for (const keepalive of [70000, -1, 0.5]) {
+    let code = "";
+    try {
+      setup({ keepalive }, false);
+    } catch (e: any) {
+      code = e.code + " " + e.message;
+    }
+    assert.is(code, "BAD_OPTION BAD_OPTION: keepalive " + keepalive);
+  }
+});
+
+test("[MQTT-3.1.2-14] a will with QoS 3 or a wildcard topic: BAD_OPTION thrown", () => {
+  for (const will of [{ topic: "a", payload: "x", qos: 3 }, { topic: "a/#", payload: "x", qos: 0 }, { topic: "", payload: "x" }]) {
+    let code = "";
+    try {
+      setup({ will } as any, false);
+    } catch (e: any) {
+      code = e.code + " " + e.message;
+    }
+    assert.is(code, "BAD_OPTION BAD_OPTION: will");
+  }
+});
+
+test("[MQTT-2.3.1-1] an incoming QoS 1 PUBLISH with packet id 0: PROTOCOL error, no PUBACK, no message", () => {
+  const { hal, client, events } = setup({}, false);
+  client.connect();
+  hal.c().h.onOpen();
+  hal.c().h.onData(bytes("20020000"));
+  take(hal.c());
+  let messages = 0;
+  client.on("message", () => messages++);
+  // 32 06 | 0001 "t" | id 0000 | "x"
+  hal.c().h.onData(bytes("32060001740000 78"));
+  assert.is(messages, 0);
+  assert.equal(take(hal.c()), []);
+  assert.is(hal.c().destroyed, true);
+  assert.ok(events.includes("error:PROTOCOL"));
+});
+
 test.run();

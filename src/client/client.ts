@@ -370,7 +370,13 @@ if (CORE)
 
 /** Core: the state the tiny profile has not. */
 function coreInit(c: Client, o: ClientOptions): void {
-  var q = o.queue || {};
+  var q = o.queue || {},
+    k = o.keepalive,
+    w = o.will;
+  // caller errors in the options: thrown now, nothing is sent. Keepalive is
+  // two bytes of whole seconds [MQTT-3.1.2-10]; a will topic is a topic name.
+  if (k != null && !(k >= 0 && k < 65536 && k % 1 == 0)) throw wrenError("BAD_OPTION", "keepalive " + k);
+  if (w && (!validTopic(w.topic) || badQos(w.qos || 0))) throw wrenError("BAD_OPTION", "will");
   c.connected = false;
   c._out = [];
   c._in2 = [];
@@ -496,7 +502,8 @@ function inCore(c: Client, p: Packet): void {
     a: Subscription[];
   if (t == PacketType.PUBLISH) {
     // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
-    if (!validTopic((p as PublishPacket).topic)) drop(c, "PROTOCOL", "3");
+    // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
+    if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, "PROTOCOL", "3");
     else if ((p as PublishPacket).qos == 2) {
       // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
       if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);

@@ -536,7 +536,7 @@ function inCore(c: Client, p: Packet): void {
       if (t > PacketType.SUBSCRIBE)
         for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
           // (a 3.1.1 UNSUBACK has no reason codes)
-          if ((p as SubackPacket).granted && (p as SubackPacket).granted[i] >= 0x80) rc = 0x80;
+          if ((p as SubackPacket).granted && (p as SubackPacket).granted[i] >= 0x80) rc = (p as SubackPacket).granted[i];
           else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
           else c._subs[a[i].topic] = a[i];
       if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);

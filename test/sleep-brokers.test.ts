@@ -24,8 +24,13 @@
  *
  * Checked: no reading lost and first deliveries in order (QoS 1: a reading
  * resent after a lost PUBACK may arrive twice), every command delivered
- * exactly once across cycles, one storage write per sleep, each record
- * within the bound.
+ * exactly once across cycles (a command whose PUBREL the sleep cut off is
+ * sent again by the broker and NOT delivered again: its id crossed the sleep
+ * in the record), one storage write per sleep, each record within the bound.
+ * Broker faults, found here and measured by the packet tap: mosquitto 2.0.11
+ * replays a QoS 2 PUBLISH it had already released (PUBREL sent) after a
+ * SIGTERM restart, which the receiver must take as a new message; the test
+ * allows exactly those replays. aedes: see `settle`.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -111,20 +116,29 @@ interface Result {
   errors: string[];
   /** cycles whose record held that cycle's reading (in flight or queued) */
   saved: number;
+  /** commands the broker sent again because the sensor slept before the PUBREL (deduplicated by the record) */
+  redelivered: number;
   /** commands the broker replayed (PUBLISH with DUP) after it had sent their PUBREL */
   replayed: string[];
   finalRecord: SessionRecord;
 }
 
-async function run(broker: Broker, store: Storage): Promise<Result> {
+/**
+ * `settle`: before the proxy faults, wait until the incoming QoS 2 exchange
+ * is complete (aedes 1.2 mixes up the ids of a QoS 2 PUBLISH it resends
+ * after a PUBREC was lost: it answers the PUBREC with the PUBREL of another
+ * message; seen with MQTT.js as receiver too, where the message is lost).
+ */
+async function run(broker: Broker, store: Storage, settle: boolean): Promise<Result> {
   const url = "mqtt://127.0.0.1:" + broker.port;
   // the sensor's way to the broker
   const proxy = await startProxy({ port: broker.port });
   const port = proxy.port;
   const sensorId = uid("sensor");
-  const r: Result = { readings: [], commands: [], sent: 0, writes: 0, maxRecord: 0, sleeps: [], restarts: 0, errors: [], saved: 0, replayed: [], finalRecord: undefined! };
-  // packet ids whose PUBREL the sensor received (the exchange is complete for it)
-  const released = new Set<number>();
+  const r: Result = { readings: [], commands: [], sent: 0, writes: 0, maxRecord: 0, sleeps: [], restarts: 0, errors: [], saved: 0, redelivered: 0, replayed: [], finalRecord: undefined! };
+  // incoming QoS 2 by packet id: payload awaiting PUBREL, and payload whose PUBREL came (complete)
+  const pending = new Map<number, string>();
+  const released = new Map<number, string>();
   const storage: Storage = {
     read: (n) => store.read(n),
     erase: (n) => store.erase(n),
@@ -170,14 +184,18 @@ async function run(broker: Broker, store: Storage): Promise<Result> {
         if (awake && !/^NET_|^PING_TIMEOUT$|^ACK_TIMEOUT$|^CONNECT_TIMEOUT$/.test(e.code)) r.errors.push(k + ":" + e.code);
       });
       c.on("message", (_t: string, p: Uint8Array) => r.commands.push(Buffer.from(p).toString()));
-      // tap incoming packets: after PUBREL a broker MUST NOT resend that PUBLISH [MQTT-4.3.3-1];
-      // for the receiver such a PUBLISH is a new message [MQTT-4.3.3-2]
+      // tap incoming packets: once it sent PUBREL a broker MUST NOT resend that PUBLISH
+      // [MQTT-4.3.3-1]; for the receiver such a PUBLISH is a new message [MQTT-4.3.3-2].
+      // A replay is the same id and payload again after the PUBREL.
       const onPacket = c.onPacket;
       c.onPacket = function (p: any) {
-        if (p.type == 6) released.add(p.messageId);
+        if (p.type == 6 && pending.has(p.messageId)) released.set(p.messageId, pending.get(p.messageId)!), pending.delete(p.messageId);
         else if (p.type == 3 && p.qos == 2) {
-          if (p.dup && released.has(p.messageId)) r.replayed.push(Buffer.from(p.payload).toString());
+          const s = Buffer.from(p.payload).toString();
+          if (released.get(p.messageId) === s) r.replayed.push(s);
+          if (pending.get(p.messageId) === s && p.dup) r.redelivered++;
           released.delete(p.messageId);
+          pending.set(p.messageId, s);
         }
         onPacket.call(this, p);
       };
@@ -190,7 +208,7 @@ async function run(broker: Broker, store: Storage): Promise<Result> {
       // the sensor goes back to sleep before its reading is acknowledged:
       const slow = k % 20 == 11; // the proxy holds packets back (PUBLISH and PUBACK late)
       const cut = k % 20 == 13; // the link is cut and reconnects go nowhere
-      if (slow || cut) await waitFor(() => r.commands.length >= k, 1500, "cycle " + k).catch(() => {});
+      if (slow || cut) await waitFor(() => r.commands.length >= k && (!settle || !c._in2.length), 1500, "cycle " + k).catch(() => {});
       if (slow) proxy.setDelay(400);
       if (cut) proxy.blackhole(true), proxy.closeAll();
       let acked = last;
@@ -230,7 +248,7 @@ async function run(broker: Broker, store: Storage): Promise<Result> {
 }
 
 /** `replays`: whether the broker may replay a QoS 2 PUBLISH after its PUBREL (see the mosquitto test). */
-function check(r: Result, replays: boolean) {
+function check(r: Result, replays: boolean, redelivers: boolean) {
   assert.equal(r.errors, []);
   assert.is(r.restarts, 15);
   // the record really carried readings across sleeps: at least in the 10 slow and cut cycles
@@ -253,6 +271,8 @@ function check(r: Result, replays: boolean) {
   for (let k = 0; k < CYCLES; k++) assert.is(count.get("c" + k), 1 + r.replayed.filter((s) => s == "c" + k).length, "c" + k);
   assert.is(r.commands.length, CYCLES + r.replayed.length);
   assert.ok(r.replayed.length <= r.restarts);
+  // the incoming QoS 2 ids awaiting PUBREL crossed sleeps in the record: the resent PUBLISH was not delivered again
+  if (redelivers) assert.ok(r.redelivered >= 5, "redelivered " + r.redelivered);
   // one deep sleep and one storage write per wake, each record within the bound
   assert.is(r.sleeps.length, CYCLES + 1);
   assert.ok(r.sleeps.every((ms) => ms == SLEEP_MS));
@@ -267,7 +287,7 @@ const aedes = suite("sleep-brokers aedes");
 aedes("100 deep-sleep cycles, memory storage, broker restarted 15 times (same persistence)", async () => {
   const b = await restartableAedes();
   try {
-    check(await run(b, memoryStorage()), false);
+    check(await run(b, memoryStorage(), true), false, false);
   } finally {
     await b.stop();
   }
@@ -279,13 +299,13 @@ mosq("100 deep-sleep cycles, file storage, persistent broker restarted 15 times"
   const b = await mosquittoBroker();
   const dir = mkdtempSync(join(tmpdir(), "wren-sleep-"));
   try {
-    const r = await run(b, fileStorage(dir));
+    const r = await run(b, fileStorage(dir), false);
     // mosquitto 2.0.11 restores a QoS 2 message it had already released
     // (PUBREL sent, and the sensor's PUBCOMP written) after a SIGTERM restart
     // and sends the PUBLISH again with DUP and the same id: a new publication
     // for the receiver [MQTT-4.3.3-2], so it is delivered again. Only such
     // replays may repeat a command.
-    check(r, true);
+    check(r, true, true);
   } finally {
     await b.stop();
     rmSync(dir, { recursive: true, force: true });

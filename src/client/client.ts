@@ -19,7 +19,7 @@
  * Events go through `this.emit`: Espruino gives every object one; on Node
  * the entry mixes in src/client/emitter.ts.
  */
-import { CORE, V5 } from "../features";
+import { CORE, V5, PERSIST } from "../features";
 import { wrenError } from "../errors";
 import type { Connection, Hal, Target } from "../hal/hal";
 import {
@@ -44,6 +44,7 @@ import { backoff, type BackoffOptions } from "./backoff";
 import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepalive";
 import { POLICIES, Queue, type Callback, type Queued } from "./queue";
 import { matches, validFilter, validTopic } from "./topic";
+import { restore, sleep, type SleepOptions } from "./session-record";
 
 export type { Callback } from "./queue";
 
@@ -154,7 +155,17 @@ export interface Client {
   on(event: "message", fn: MessageHandler): this;
   on(event: "error", fn: (err: WrenError) => void): this;
   on(event: "drop", fn: (packet: PublishPacket, err: WrenError) => void): this;
-  on(event: "close" | "offline" | "reconnect" | "end", fn: () => void): this;
+  on(event: "close" | "offline" | "reconnect" | "end" | "ping", fn: () => void): this;
+  /** Core: a PINGRESP arrived; `rtt`: ms since our PINGREQ (-1 if the policy does not know). */
+  on(event: "pingresp", fn: (rtt: number) => void): this;
+  /**
+   * Full (PERSIST): deep sleep for `ms`: wait (bounded) for in-flight messages, save the
+   * session in one storage write, disconnect, `cb(err)`, then `hal.power.deepSleep(ms)`.
+   * At boot call `restore()` before `connect()` (clean = false). See session-record.ts.
+   */
+  sleep(ms: number, cb?: (err?: Error) => void, options?: SleepOptions): this;
+  /** Full (PERSIST): load the saved session before `connect()`; SESSION_CORRUPT if unusable. */
+  restore(): WrenError | undefined;
   on(event: string, fn: (...args: any[]) => void): this;
   removeListener(event: string, fn: (...args: any[]) => void): this;
   emit(event: string, ...args: any[]): boolean;
@@ -339,7 +350,8 @@ export class Client {
     var c = this,
       t = p.type,
       k: number;
-    if (CORE) c._kp.received(c._h.clock.now(), t);
+    // (`k` is the round trip the policy measured, when it is the PINGRESP)
+    if (CORE) (k = c._kp.received(c._h.clock.now(), t) as number), t == PacketType.PINGRESP && c.emit("pingresp", k);
     else c._pp = 0;
     // CONNACK first and only then [MQTT-3.2.0-1]
     if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, "PROTOCOL", "" + t);
@@ -367,6 +379,16 @@ if (CORE)
     this._r.push(filter, handler);
     return this;
   };
+
+if (PERSIST) {
+  Client.prototype.sleep = function (ms: number, cb?: (err?: Error) => void, o?: SleepOptions) {
+    sleep(this as any, ms, cb, o);
+    return this;
+  };
+  Client.prototype.restore = function () {
+    return restore(this as any);
+  };
+}
 
 /** Core: the state the tiny profile has not. */
 function coreInit(c: Client, o: ClientOptions): void {
@@ -566,7 +588,8 @@ function write(c: Client, b: Encoded): void {
     c._c.write(b);
     // the policy learns whether an answer is owed: PUBREL, SUBSCRIBE, UNSUBSCRIBE (flags 0010)
     // and PUBLISH QoS > 0 (flag 2 or 4), the only packets we send with either flag
-    if (CORE) c._kp.sent(now, !!(b[0] & 6));
+    // and PUBREC (0x50: the broker owes a PUBREL)
+    if (CORE) c._kp.sent(now, !!(b[0] & 6 || b[0] == 0x50));
     // tiny: while a PINGREQ is pending `_ls` keeps its time
     else if (!c._pp) c._ls = now;
   }
@@ -787,7 +810,7 @@ function tick(c: Client): void {
       if (now >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
       a = c._kp.timer(now);
       if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
-      if (a == KeepaliveAction.PING) write(c, encodePingreq());
+      if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
     } else if (k && now >= c._ls + k) {
       if (c._pp) return drop(c, "PING_TIMEOUT");
       write(c, encodePingreq());

@@ -58,8 +58,11 @@ export class SpecKeepalive implements KeepalivePolicy {
   sent(now: number) {
     this._ls = now;
   }
-  received(now?: number) {
+  /** Returns the round trip (ms) when a PINGREQ was pending, else -1. */
+  received(now: number) {
+    var p = this._pp;
     this._pp = -1;
+    return p < 0 ? -1 : now - p;
   }
   next() {
     var k = this._ka;

@@ -39,5 +39,11 @@ export function connect(url: string | ClientOptions, options?: any): Client {
       hal.power = espruinoPower(BATTERY || undefined);
     }
   }
-  return new Client(o, hal).connect();
+  return (PERSIST ? woke(new Client(o, hal), o) : new Client(o, hal)).connect();
+}
+
+/** Full: woken from deep sleep (client.sleep saved the session): resume it before dialing. */
+function woke(c: Client, o: ClientOptions): Client {
+  if (o.clean === false && c._h.power!.wakeReason() == "deep-sleep") c.restore();
+  return c;
 }

@@ -1,7 +1,7 @@
 /** The deep-sleep session record (src/client/session-record.ts): round trip, corruption, size bound. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { crc16, decodeSession, encodeSession, SessionRecord, Entry } from "../src/client/session-record";
+import { check16, decodeSession, encodeSession, SessionRecord, Entry } from "../src/client/session-record";
 import type { PublishPacket, QoS, Subscription } from "../src/codec/packet";
 import type { WrenError } from "../src/errors";
 import * as fc from "fast-check";
@@ -31,15 +31,17 @@ function sample(): SessionRecord {
   };
 }
 
-test("crc16 is CRC-16/CCITT-FALSE (check value 0x29B1)", () => {
-  assert.is(crc16(enc("123456789"), 9), 0x29b1);
+test("check16 is c = c * 31 + byte (mod 2^16)", () => {
+  assert.is(check16(enc("123456789"), 9), 0x1035);
+  assert.is(check16(new Uint8Array([1, 2, 255]), 3), (31 * 31 + 2 * 31 + 255) & 0xffff);
+  assert.is(check16(new Uint8Array([1, 2, 255]), 2), 33);
 });
 
 test("round trip keeps every field (and the exact layout)", () => {
   const rej: unknown[] = [];
   const b = encodeSession(sample(), 1024, rej);
   assert.equal(rej, []);
-  assert.is(b[0], 1);
+  assert.is(b[0], 2);
   assert.is((b[1] << 8) | b[2], 4242);
   const r = decodeSession(b) as SessionRecord;
   assert.not.ok((r as unknown as WrenError).code);
@@ -68,11 +70,37 @@ test("round trip keeps every field (and the exact layout)", () => {
   );
 });
 
-test("compact: an ASCII QoS 1 reading costs 1+2+1+len(topic)+1+len(payload) bytes", () => {
+test("compact: an ASCII QoS 1 reading (id < 128) costs 1+1+1+len(topic)+1+len(payload) bytes", () => {
   const empty = encodeSession({ id: 1, inc: [], out: [], subs: [], queue: [] }, 64, []);
-  assert.is(empty.length, 3 + 8 + 2);
+  assert.equal(Array.from(empty), [2, 0, 1, 7, 131]); // check (2 * 31 + 0) * 31 + 1 = 0x0783
   const one = encodeSession({ id: 1, inc: [], out: [{ p: pub("s/t", "21.5", 1, false, 1), s: 0 }], subs: [], queue: [] }, 64, []);
-  assert.is(one.length - empty.length, 1 + 2 + 1 + 3 + 1 + 4);
+  assert.is(one.length - empty.length, 1 + 1 + 1 + 3 + 1 + 4);
+  // tag (qos 1 << 2 | kind 1), id, topic as code units, payload
+  const body = [2, 0, 1, 5, 1, 3, 115, 47, 116, 4, 50, 49, 46, 53];
+  const c = check16(new Uint8Array(body), body.length);
+  assert.equal(Array.from(one), [...body, c >> 8, c & 255]);
+  // every kind, and varints past one byte: id 300, UTF-16 unit 0x20ac, inc id 65535
+  const all = encodeSession(
+    {
+      id: 0x1234,
+      inc: [65535],
+      out: [{ p: pub("€", "", 2, true, 300), s: 1 }, { p: pub("x", "y", 2, false, 2), s: 2 }],
+      subs: [{ topic: "a", qos: 1, nl: true, rap: true, rh: 2, u: true } as Subscription],
+      queue: [{ p: pub("q", "z", 1, true) }],
+    },
+    64,
+    [],
+  );
+  const body2 = [
+    2, 0x12, 0x34,
+    0xfc, 0xff, 0x0f, // 65535 * 4
+    (2 | 4 | 8) * 4 + 1, 0xac, 0x02, 1, 0xac, 0x41, 0, // PUBREC awaited: id 300, topic "€", empty payload
+    (2 | 16) * 4 + 1, 2, // PUBCOMP awaited: only the id
+    0xb6, 0x03, 1, 97, // sub: (1 | 4 | 8 | 32 | 64) * 4 + 2 = 438
+    (1 | 4) * 4 + 3, 1, 113, 1, 122,
+  ];
+  const c2 = check16(new Uint8Array(body2), body2.length);
+  assert.equal(Array.from(all), [...body2, c2 >> 8, c2 & 255]);
 });
 
 test("every single-byte corruption and every truncation is rejected", () => {
@@ -107,7 +135,7 @@ test("size bound: what does not fit is reported, in order, and the rest round-tr
   // too small for the second in-flight message: it and all after it in its section are rejected,
   // (order is kept: a later, smaller one is not saved ahead of it); later sections still fill
   rej = [];
-  const upTo1 = 3 + 2 + 4 + 2 + (1 + 2 + 1 + 3 + 1 + 4);
+  const upTo1 = 3 + 1 + 3 + (1 + 1 + 1 + 3 + 1 + 4); // header, inc ids 7 and 65535 (as varints of id * 4), first out
   b = encodeSession(s, upTo1 + 2 + 2 + 10, rej);
   r = decodeSession(b) as SessionRecord;
   assert.is(r.out.length, 1);

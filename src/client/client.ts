@@ -38,11 +38,10 @@ import {
 import { encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePublish, encodeSubscribe, encodeUnsubscribe, type Encoded } from "../codec/encode";
 import { Decoder } from "../codec/decoder";
 import { Writer } from "../codec/writer";
-import { utf8Write } from "../codec/utf8";
 import type { WrenError } from "../errors";
 import { backoff, type BackoffOptions } from "./backoff";
 import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepalive";
-import { POLICIES, Queue, type Callback, type Queued } from "./queue";
+import { Queue, type Callback, type Queued } from "./queue";
 import { matches, validFilter, validTopic } from "./topic";
 import { restore, sleep, type SleepOptions } from "./session-record";
 
@@ -134,16 +133,6 @@ function badQos(q: unknown): boolean {
   return q !== ((q as number) & 3) % 3;
 }
 
-/**
- * UTF-8 bytes of a string (password, will payload; once per CONNECT); bytes
- * stay as they are. Written into room for the worst case (3 bytes per UTF-16
- * unit) rather than measured first: no utf8Length in the bundle.
- * (b: a scratch local as a parameter, see nid)
- */
-function bytes(s: string | Uint8Array, b?: Uint8Array): Uint8Array {
-  return typeof s != "string" ? s : (b = new Uint8Array(s.length * 3)).subarray(0, utf8Write(s, b, 0));
-}
-
 export interface Client {
   /**
    * Core: call `handler(topic, payload, packet)` for every received message
@@ -177,215 +166,229 @@ export interface Client {
  * `this._x` once minified. Locals are declared only where every profile uses
  * them: esbuild keeps an unused `var`, and its initializer.
  */
-export class Client {
-  _o!: ClientOptions;
-  _h!: Hal;
-  _s!: State;
+export interface Client {
+  _o: ClientOptions;
+  _h: Hal;
+  _s: State;
   /** true between CONNACK and the connection's end (as in MQTT.js); core only */
-  connected!: boolean;
+  connected: boolean;
   /** the current connection: callbacks of any other (older) one are ignored */
-  _c!: Connection | null | undefined;
+  _c: Connection | null | undefined;
   /** protocol version */
-  _v!: 4 | 5;
+  _v: 4 | 5;
   /** keepalive ms */
-  _ka!: number;
+  _ka: number;
   /** reconnect attempt (backoff exponent) */
-  _n!: number;
+  _n: number;
   /** deadline of the current state: reconnect (IDLE; -1 = wait for the link) or CONNACK (OPENING/CONNECTING) */
-  _dl!: number;
+  _dl: number;
   /** armed timer: deadline (-1 = none) and handle */
-  _ta!: number;
-  _tm!: unknown;
+  _ta: number;
+  _tm: unknown;
   /** the timer callback, made once */
-  _tf!: () => void;
+  _tf: () => void;
   /**
    * tiny keepalive: when the last packet was sent (while a PINGREQ is
    * pending: when it was sent, so the ping timeout is one keepalive
    * interval), and 1 while a PINGREQ is pending
    */
-  _ls!: number;
-  _pp!: number;
+  _ls: number;
+  _pp: number;
   /** core keepalive policy */
-  _kp!: KeepalivePolicy;
+  _kp: KeepalivePolicy;
   /** the stream decoder, reset per connection; this client is its handler */
-  _d!: Decoder;
+  _d: Decoder;
   /** last packet id */
-  _id!: number;
+  _id: number;
   /** core: unacknowledged PUBLISH/PUBREL/SUBSCRIBE/UNSUBSCRIBE in send order */
-  _out!: Pending[];
+  _out: Pending[];
   /** subscriptions by filter, resubscribed on a new session (core: once acknowledged) */
-  _subs!: { [filter: string]: Subscription };
+  _subs: { [filter: string]: Subscription };
   /** core: incoming QoS 2 packet ids between PUBLISH and PUBREL [MQTT-4.3.3] */
-  _in2!: number[];
+  _in2: number[];
   /** core: routes: filter, handler, filter, handler... */
-  _r!: (string | MessageHandler)[];
-  _q!: Queue;
+  _r: (string | MessageHandler)[];
+  _q: Queue;
   /** core: in-flight window */
-  _win!: number;
+  _win: number;
   /** Core: packet ids may clash with ids in flight (counter wrapped, or session restored): nid() scans. */
   _idScan?: number;
   /** core: own writer when maxPacketSize is set (its `max`), else the codec's shared one */
-  _wr!: Writer | undefined;
+  _wr: Writer | undefined;
 
-  constructor(options: ClientOptions, hal: Hal) {
-    var c = this,
-      k = options.keepalive;
-    c._o = options;
-    c._h = hal;
-    c._s = State.ENDED;
-    c._id = 0;
-    // a session restored into this client may hold any ids: the first nid() scans
-    if (CORE) c._idScan = 1;
-    c._ta = -1;
-    c._subs = {};
-    c._v = V5 && options.protocolVersion == 5 ? 5 : 4;
-    c._ka = (k == null ? 60 : k) * 1000;
-    c._tf = function () {
-      tick(c);
-    };
-    c._d = new Decoder(c._v, (CORE && options.maxPacketSize) || 1 / 0, c);
-    if (CORE) coreInit(c, options);
-  }
-
-  /** Start (or start again after end()): dial now, then keep the connection up. */
-  connect(): Client {
-    var c = this;
-    if (c._s == State.ENDED) {
-      c._n = 0;
-      // core: follow the link: up, dial now; down, stop dialing and drop the
-      // connection at once (Espruino may drop its sockets without a `close`
-      // when WiFi goes, so the old connection cannot be trusted to fail)
-      if (CORE && c._h.link)
-        c._h.link.onChange(function (up) {
-          if (c._s == State.IDLE) up ? dial(c) : (c._dl = -1);
-          else if (!up && c._s != State.ENDED) drop(c, "LINK_DOWN");
-        });
-      dial(c);
-    }
-    return c;
-  }
-
-  /**
-   * Publish `payload` (a string is sent as UTF-8) to `topic`. `cb(err)` runs
-   * when the publish is complete: written (QoS 0), PUBACK (1), PUBCOMP (2); or
-   * with an error: bad input (synchronously, nothing sent or queued), dropped
-   * by the offline queue (QUEUE_DROPPED), end() (ENDED); tiny: OFFLINE when
-   * not connected. Without `cb` errors go to the `error` event.
-   */
-  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback): Client {
-    var c = this;
-    // (a callback in `options` reads as no options: it has no qos, retain, properties)
-    if (fn(options)) cb = options;
-    // (if/else rather than an early return: the bundler drops a dead branch, not dead code after a return)
-    if (CORE) pub(c, topic, payload, (options || {}) as PublishOptions, cb);
-    // tiny: QoS 0 only; the codec writes a string payload as UTF-8 itself
-    else if (c._s == State.CONNECTED)
-      write(c, encodePublish({ topic: topic, payload: payload, retain: options && (options as PublishOptions).retain } as PublishPacket, 4)), cb && cb();
-    else fail(c, cb, wrenError("OFFLINE"));
-    return c;
-  }
-
-  /**
-   * Subscribe to a filter, an array of filters (all at `opts.qos`) or an
-   * object {filter: qos}. `cb(err, granted)` after SUBACK with the granted
-   * QoS / reason codes in order; err (SUBACK_FAILED) if any is >= 0x80.
-   * `opts.handler` routes matching messages to it (see `route`).
-   * While offline the SUBSCRIBE is sent on connect.
-   * Tiny: QoS 0 only, no callback, no handler.
-   */
-  subscribe(filter: string | string[] | { [filter: string]: QoS }, options?: SubscribeOptions | Callback, cb?: Callback): Client {
-    var c = this,
-      f: any = typeof filter == "string" ? [filter] : filter;
-    if (CORE) {
-      if (fn(options)) cb = options;
-      subCore(c, f, (options || {}) as SubscribeOptions, cb);
-    } else sub(c, f.push ? f : Object.keys(f));
-    return c;
-  }
-
-  /** Unsubscribe; also removes the filters' routes. `cb(err)` after UNSUBACK (tiny: no callback). */
-  unsubscribe(filter: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback): Client {
-    var c = this,
-      f = typeof filter == "string" ? [filter] : filter,
-      i = 0;
-    if (CORE) {
-      if (fn(options)) cb = options;
-      unsubCore(c, f, options as { properties?: Properties } | undefined, cb);
-    } else {
-      for (; i < f.length; i++) delete c._subs[f[i]];
-      if (c._s == State.CONNECTED) write(c, encodeUnsubscribe({ messageId: nid(c), unsubscriptions: f } as UnsubscribePacket, 4));
-    }
-    return c;
-  }
-
-  /**
-   * Stop: send DISCONNECT (unless `force`) and close; no more reconnects.
-   * Core: callbacks of queued and unacknowledged messages get an ENDED error.
-   * The `close` (if a connection was open) and `end` events and `cb` follow
-   * synchronously. connect() starts again.
-   */
-  end(force?: boolean | Callback, cb?: Callback): Client {
-    var c = this,
-      k = c._c,
-      s = c._s;
-    if (fn(force)) cb = force;
-    c._s = State.ENDED;
-    c._c = null;
-    arm(c);
-    if (k) {
-      // (a callback in `force` is not `true`)
-      if (s == State.CONNECTED && force !== true) k.write(encodeDisconnect(c._v) as Uint8Array), k.end();
-      else k.destroy();
-      c.emit("close");
-    }
-    // (also when already ENDED: reconnect:false ends without failing pending work)
-    if (CORE) ended(c);
-    c.emit("end");
-    if (cb) cb();
-    return c;
-  }
-
-  /** Decoder handler: a packet arrived. */
-  onPacket(p: Packet): void {
-    var c = this,
-      t = p.type,
-      k: number;
-    // (`k` is the round trip the policy measured, when it is the PINGRESP)
-    if (CORE) (k = c._kp.received(c._h.clock.now(), t) as number), t == PacketType.PINGRESP && c.emit("pingresp", k);
-    else c._pp = 0;
-    // CONNACK first and only then [MQTT-3.2.0-1]
-    if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, "PROTOCOL", "" + t);
-    else if (t == PacketType.CONNACK) {
-      // 3.1.1: 1..5 refused [MQTT-3.2.2.3]; 5.0: reason codes >= 0x80
-      if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && c._v == 4 && REFUSED.split(",")[k - 1]) || "" + k);
-      c._s = State.CONNECTED;
-      c._n = 0;
-      if (CORE) connack(c, p as ConnackPacket);
-      else (c._ls = c._h.clock.now()), sub(c, Object.keys(c._subs));
-      arm(c);
-      c.emit("connect", p);
-    } else if (CORE) inCore(c, p);
-    else if (t == PacketType.PUBLISH) c.emit("message", (p as PublishPacket).topic, (p as PublishPacket).payload, p);
-  }
-
-  /** Decoder handler: malformed or oversized input. */
-  onError(err: WrenError): void {
-    drop(this, err);
-  }
+  connect(): Client;
+  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback): Client;
+  subscribe(filter: string | string[] | { [filter: string]: QoS }, options?: SubscribeOptions | Callback, cb?: Callback): Client;
+  unsubscribe(filter: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback): Client;
+  end(force?: boolean | Callback, cb?: Callback): Client;
+  onPacket(p: Packet): void;
+  onError(err: WrenError): void;
 }
 
+/**
+ * A plain constructor with prototype methods rather than a class: the ES5
+ * lowering wraps a class in an IIFE and spells out `X.prototype.` per method.
+ */
+export var Client = function (this: Client, options: ClientOptions, hal: Hal) {
+  var c = this,
+    k = options.keepalive;
+  c._o = options;
+  c._h = hal;
+  c._s = State.ENDED;
+  c._id = 0;
+  // a session restored into this client may hold any ids: the first nid() scans
+  if (CORE) c._idScan = 1;
+  c._ta = -1;
+  c._subs = {};
+  c._v = V5 && options.protocolVersion == 5 ? 5 : 4;
+  c._ka = (k == null ? 60 : k) * 1000;
+  c._tf = function () {
+    tick(c);
+  };
+  c._d = new Decoder(c._v, (CORE && options.maxPacketSize) || 1 / 0, c);
+  if (CORE) coreInit(c, options);
+} as unknown as { new (options: ClientOptions, hal: Hal): Client; prototype: Client };
+
+var P = Client.prototype;
+
+/** Start (or start again after end()): dial now, then keep the connection up. */
+P.connect = function () {
+  var c = this;
+  if (c._s == State.ENDED) {
+    c._n = 0;
+    // core: follow the link: up, dial now; down, stop dialing and drop the
+    // connection at once (Espruino may drop its sockets without a `close`
+    // when WiFi goes, so the old connection cannot be trusted to fail)
+    if (CORE && c._h.link)
+      c._h.link.onChange(function (up) {
+        if (c._s == State.IDLE) up ? dial(c) : (c._dl = -1);
+        else if (!up && c._s != State.ENDED) drop(c, "LINK_DOWN");
+      });
+    dial(c);
+  }
+  return c;
+};
+
+/**
+ * Publish `payload` (a string is sent as UTF-8) to `topic`. `cb(err)` runs
+ * when the publish is complete: written (QoS 0), PUBACK (1), PUBCOMP (2); or
+ * with an error: bad input (synchronously, nothing sent or queued), dropped
+ * by the offline queue (QUEUE_DROPPED), end() (ENDED); tiny: OFFLINE when
+ * not connected. Without `cb` errors go to the `error` event.
+ */
+P.publish = function (topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback) {
+  var c = this;
+  // (a callback in `options` reads as no options: it has no qos, retain, properties)
+  if (fn(options)) cb = options;
+  // (if/else rather than an early return: the bundler drops a dead branch, not dead code after a return)
+  if (CORE) pub(c, topic, payload, (options || {}) as PublishOptions, cb);
+  // tiny: QoS 0 only; the codec writes a string payload as UTF-8 itself
+  else if (c._s == State.CONNECTED)
+    write(c, encodePublish({ topic: topic, payload: payload, retain: options && (options as PublishOptions).retain } as PublishPacket, 4)), cb && cb();
+  else fail(c, cb, wrenError("OFFLINE"));
+  return c;
+};
+
+/**
+ * Subscribe to a filter, an array of filters (all at `opts.qos`) or an
+ * object {filter: qos}. `cb(err, granted)` after SUBACK with the granted
+ * QoS / reason codes in order; err (SUBACK_FAILED) if any is >= 0x80.
+ * `opts.handler` routes matching messages to it (see `route`).
+ * While offline the SUBSCRIBE is sent on connect.
+ * Tiny: QoS 0 only, no callback, no handler.
+ */
+P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, options?: SubscribeOptions | Callback, cb?: Callback) {
+  var c = this,
+    f: any = typeof filter == "string" ? [filter] : filter;
+  if (CORE) {
+    if (fn(options)) cb = options;
+    subCore(c, f, (options || {}) as SubscribeOptions, cb);
+  } else sub(c, f.push ? f : Object.keys(f));
+  return c;
+};
+
+/** Unsubscribe; also removes the filters' routes. `cb(err)` after UNSUBACK (tiny: no callback). */
+P.unsubscribe = function (filter: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback) {
+  var c = this,
+    f = typeof filter == "string" ? [filter] : filter,
+    i = 0;
+  if (CORE) {
+    if (fn(options)) cb = options;
+    unsubCore(c, f, options as { properties?: Properties } | undefined, cb);
+  } else {
+    for (; i < f.length; i++) delete c._subs[f[i]];
+    if (c._s == State.CONNECTED) write(c, encodeUnsubscribe({ messageId: nid(c), unsubscriptions: f } as UnsubscribePacket, 4));
+  }
+  return c;
+};
+
+/**
+ * Stop: send DISCONNECT (unless `force`) and close; no more reconnects.
+ * Core: callbacks of queued and unacknowledged messages get an ENDED error.
+ * The `close` (if a connection was open) and `end` events and `cb` follow
+ * synchronously. connect() starts again.
+ */
+P.end = function (force?: boolean | Callback, cb?: Callback) {
+  var c = this,
+    k = c._c,
+    s = c._s;
+  if (fn(force)) cb = force;
+  c._s = State.ENDED;
+  c._c = null;
+  arm(c);
+  if (k) {
+    // (a callback in `force` is not `true`)
+    if (s == State.CONNECTED && force !== true) k.write(encodeDisconnect(c._v) as Uint8Array), k.end();
+    else k.destroy();
+    c.emit("close");
+  }
+  // (also when already ENDED: reconnect:false ends without failing pending work)
+  if (CORE) ended(c);
+  c.emit("end");
+  if (cb) cb();
+  return c;
+};
+
+/** Decoder handler: a packet arrived. */
+P.onPacket = function (p: Packet) {
+  var c = this,
+    t = p.type,
+    k: number;
+  // (`k` is the round trip the policy measured, when it is the PINGRESP)
+  if (CORE) (k = c._kp.received(now(c), t) as number), t == PacketType.PINGRESP && c.emit("pingresp", k);
+  else c._pp = 0;
+  // CONNACK first and only then [MQTT-3.2.0-1]
+  if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, "PROTOCOL", "" + t);
+  else if (t == PacketType.CONNACK) {
+    // 3.1.1: 1..5 refused [MQTT-3.2.2.3]; 5.0: reason codes >= 0x80
+    if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && c._v == 4 && REFUSED.split(",")[k - 1]) || "" + k);
+    c._s = State.CONNECTED;
+    c._n = 0;
+    if (CORE) connack(c, p as ConnackPacket);
+    else (c._ls = now(c)), sub(c, Object.keys(c._subs));
+    arm(c);
+    c.emit("connect", p);
+  } else if (CORE) inCore(c, p);
+  else if (t == PacketType.PUBLISH) c.emit("message", (p as PublishPacket).topic, (p as PublishPacket).payload, p);
+};
+
+/** Decoder handler: malformed or oversized input. */
+P.onError = function (err: WrenError) {
+  drop(this, err);
+};
+
 if (CORE)
-  Client.prototype.route = function (filter: string, handler: MessageHandler) {
+  P.route = function (filter: string, handler: MessageHandler) {
     this._r.push(filter, handler);
     return this;
   };
 
 if (PERSIST) {
-  Client.prototype.sleep = function (ms: number, cb?: (err?: Error) => void, o?: SleepOptions) {
+  P.sleep = function (ms: number, cb?: (err?: Error) => void, o?: SleepOptions) {
     sleep(this as any, ms, cb, o);
     return this;
   };
-  Client.prototype.restore = function () {
+  P.restore = function () {
     return restore(this as any);
   };
 }
@@ -405,7 +408,7 @@ function coreInit(c: Client, o: ClientOptions): void {
   c._r = [];
   c._kp = o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
   c._win = o.inflightWindow || 8;
-  c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, POLICIES.indexOf(q.policy!) + 1, function (e) {
+  c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
     var err = wrenError("QUEUE_DROPPED", e.p.topic);
     fail(c, e.cb, err);
     c.emit("drop", e.p, err);
@@ -499,7 +502,7 @@ function connack(c: Client, p: ConnackPacket, x?: Properties): void {
     if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
     if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
   }
-  c._kp.start(c._h.clock.now(), k);
+  c._kp.start(now(c), k);
   if (!p.sessionPresent) {
     // a new session: the server forgot our subscriptions and its QoS 2 ids
     c._in2 = [];
@@ -521,7 +524,8 @@ function inCore(c: Client, p: Packet): void {
     e: Pending | undefined,
     rc: number,
     err: Error | undefined,
-    a: Subscription[];
+    a: Subscription[],
+    g = (p as SubackPacket).granted;
   if (t == PacketType.PUBLISH) {
     // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
     // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
@@ -541,13 +545,13 @@ function inCore(c: Client, p: Packet): void {
     ack(c, PacketType.PUBCOMP, id);
   } else if ((0xab0 >> t) & 1) {
     // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: bits 4, 5, 7, 9, 11
-    for (; o[i] && !(o[i].p.messageId == id && o[i].w == t); i++);
-    e = o[i];
+    for (; (e = o[i]) && !(e.p.messageId == id && e.w == t); i++);
     rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
-    if (t == PacketType.PUBREC && rc < 0x80) {
+    if (t == PacketType.PUBREC && !(V5 && rc >= 0x80)) {
+      // (3.1.1 has no reason codes: the core build folds the test away)
       // PUBREL even for an unknown id, so the server can free it
       ack(c, PacketType.PUBREL, id);
-      if (e) (e.w = PacketType.PUBCOMP), (e.t = c._h.clock.now());
+      if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
     } else if (e) {
       // (no entry: a late or duplicate ack, nothing waits for it; acks come
       // mostly in order, and shift() neither copies nor allocates like splice)
@@ -558,12 +562,12 @@ function inCore(c: Client, p: Packet): void {
       if (t > PacketType.SUBSCRIBE)
         for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
           // (a 3.1.1 UNSUBACK has no reason codes)
-          if ((p as SubackPacket).granted && (p as SubackPacket).granted[i] >= 0x80) rc = (p as SubackPacket).granted[i];
+          if (g && g[i] >= 0x80) rc = g[i];
           else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
           else c._subs[a[i].topic] = a[i];
       if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
       try {
-        if (e.cb) e.cb(err, (p as SubackPacket).granted);
+        if (e.cb) e.cb(err, g);
         else if (err) c.emit("error", err);
       } catch (x) {
         // a callback that throws must not stall the queue: the window has room
@@ -576,6 +580,11 @@ function inCore(c: Client, p: Packet): void {
   else if (t != PacketType.PINGRESP) drop(c, "PROTOCOL", "" + t);
 }
 
+/** The HAL clock's time (read through `_h` each time, like everywhere else). */
+function now(c: Client): number {
+  return c._h.clock.now();
+}
+
 /** Report an error to `cb`, or as an `error` event when there is none. */
 function fail(c: Client, cb: Callback | undefined, err: Error): void {
   cb ? cb(err) : c.emit("error", err);
@@ -583,15 +592,14 @@ function fail(c: Client, cb: Callback | undefined, err: Error): void {
 
 /** Write encoded bytes (nothing when not connected or encoding failed). */
 function write(c: Client, b: Encoded): void {
-  var now = c._h.clock.now();
   if (c._c && typeof b != "string") {
     c._c.write(b);
     // the policy learns whether an answer is owed: PUBREL, SUBSCRIBE, UNSUBSCRIBE (flags 0010)
     // and PUBLISH QoS > 0 (flag 2 or 4), the only packets we send with either flag
     // and PUBREC (0x50: the broker owes a PUBREL)
-    if (CORE) c._kp.sent(now, !!(b[0] & 6 || b[0] == 0x50));
+    if (CORE) c._kp.sent(now(c), !!(b[0] & 6 || b[0] == 0x50));
     // tiny: while a PINGREQ is pending `_ls` keeps its time
-    else if (!c._pp) c._ls = now;
+    else if (!c._pp) c._ls = now(c);
   }
 }
 
@@ -636,14 +644,14 @@ function enc(c: Client, p: Pending["p"]): Encoded {
  */
 function send(c: Client, e: Pending): void {
   var p = e.p;
-  e.t = c._h.clock.now();
+  e.t = now(c);
   if (e.w == PacketType.PUBCOMP) ack(c, PacketType.PUBREL, p.messageId!);
   else write(c, enc(c, p)), ((p as PublishPacket).dup = true);
 }
 
 /** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1]; core: skipping ids in use [MQTT-2.3.1-2]. */
-function nid(c: Client, i?: number, h?: number): number {
-  // (i, h: scratch locals as parameters, so that the tiny build keeps no `var` for them)
+function nid(c: Client, i?: number, h?: number, m?: any): number {
+  // (i, h, m: scratch locals as parameters, so that the tiny build keeps no `var` for them)
   var id = (c._id % 65535) + 1;
   // core: ids in flight are all <= _id unless the counter wrapped (or a
   // restored session may hold any): only then scan, taking the next id on a
@@ -651,9 +659,9 @@ function nid(c: Client, i?: number, h?: number): number {
   if (CORE) {
     if (id == 1) c._idScan = 1;
     if (c._idScan) {
-      for (i = h = 0; c._out[i]; i++)
-        if (c._out[i].p.messageId == id) (id = (id % 65535) + 1), (i = -1), (h = 0);
-        else if (c._out[i].p.messageId! > id) h = 1;
+      for (i = h = 0; (m = c._out[i]); i++)
+        if ((m = m.p.messageId) == id) (id = (id % 65535) + 1), (i = -1), (h = 0);
+        else if (m > id) h = 1;
       c._idScan = h;
     }
   }
@@ -662,12 +670,11 @@ function nid(c: Client, i?: number, h?: number): number {
 
 /** Core: send a publish now if connected and (QoS > 0) the window has room. */
 function go(c: Client, e: Queued): boolean {
-  var p = e.p,
-    o = c._out;
+  var p = e.p;
   if (c._s != State.CONNECTED) return false;
   if (p.qos) {
     // the window counts everything awaiting an ack (a pending SUBSCRIBE takes a slot too): no scan per publish
-    if (o.length >= c._win) return false;
+    if (c._out.length >= c._win) return false;
     // PUBACK (QoS 1) or PUBREC (QoS 2)
     track(c, p, e.cb, 3 + p.qos);
   } else {
@@ -694,7 +701,7 @@ function dial(c: Client): void {
   if (CORE && h.link && !h.link.isUp()) (c._s = State.IDLE), (c._dl = -1);
   else {
     c._s = State.OPENING;
-    c._dl = h.clock.now() + ((CORE && c._o.connectTimeout) || 30000);
+    c._dl = now(c) + ((CORE && c._o.connectTimeout) || 30000);
     c._d.reset();
     // no callback runs inside connect() (HAL contract), so `k` is set before any
     c._c = k = h.transport.connect(c._o as Target, {
@@ -713,8 +720,7 @@ function dial(c: Client): void {
 }
 
 /** Transport open: send CONNECT. */
-function open(c: Client, w?: ClientOptions["will"]): void {
-  // (w: a scratch local, see nid)
+function open(c: Client): void {
   var o = c._o,
     // (tiny: no type, the encoder does not read it)
     // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
@@ -722,9 +728,13 @@ function open(c: Client, w?: ClientOptions["will"]): void {
   c._s = State.CONNECTING;
   if (CORE) {
     p.username = o.username;
-    // 3.1.1: no password without a username [MQTT-3.1.2-22]
-    if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = bytes(o.password);
-    if ((w = o.will)) p.will = { topic: w.topic, payload: bytes(w.payload), qos: w.qos || 0, retain: !!w.retain, properties: w.properties };
+    // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
+    // writes a string as UTF-8 and sets the flag for a truthy password: ""
+    // becomes zero bytes, which it sends (with the flag) like any other.
+    if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
+    // the will as given: the encoder reads a missing qos / retain as 0 / false
+    // and writes a string payload as UTF-8 (coreInit checked topic and qos)
+    p.will = o.will as ConnectPacket["will"];
   }
   if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
   write(c, CORE ? encodeConnect(p, c._wr) : encodeConnect(p));
@@ -759,7 +769,7 @@ function drop(c: Client, err?: Error | string, detail?: string): void {
   if (s == State.CONNECTED) c.emit("offline");
   if (c._s) return; // end() or connect() in a listener
   if (CORE && r === false) c._s = State.ENDED;
-  else if (!CORE || !h.link || h.link.isUp()) c._dl = h.clock.now() + backoff(c._n++, r || {}, (h.random || Math.random)());
+  else if (!CORE || !h.link || h.link.isUp()) c._dl = now(c) + backoff(c._n++, r || {}, (h.random || Math.random)());
   arm(c);
 }
 
@@ -798,20 +808,20 @@ function ackDue(c: Client, d: number): number {
 
 /** The timer fired: handle the deadline that passed, then re-arm. */
 function tick(c: Client): void {
-  var now = c._h.clock.now(),
+  var t = now(c),
     s = c._s,
     k = c._ka,
     a: KeepaliveAction;
   c._ta = -1;
   if (s < State.CONNECTED) {
-    if (c._dl >= 0 && now >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
+    if (c._dl >= 0 && t >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
   } else if (s == State.CONNECTED) {
     if (CORE) {
-      if (now >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
-      a = c._kp.timer(now);
+      if (t >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
+      a = c._kp.timer(t);
       if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
       if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
-    } else if (k && now >= c._ls + k) {
+    } else if (k && t >= c._ls + k) {
       if (c._pp) return drop(c, "PING_TIMEOUT");
       write(c, encodePingreq());
       c._pp = 1;

@@ -30,7 +30,8 @@ export function createClient(options: ClientOptions, hal: Hal): Client {
  */
 export function parseUrl(url: string): Partial<ClientOptions> {
   var m = /^(\w+):\/\/(?:([^:@]*):?([^@]*)@)?([^:/]*):?(\d*)/.exec(url) || [],
-    tls = /s$|tls|ssl/.test(m[1]),
+    // (mqtts, tls and ssl have an "s", mqtt and tcp none)
+    tls = /s/.test(m[1]),
     o: Partial<ClientOptions> = { host: m[4], port: +m[5] || (tls ? 8883 : 1883), tls: tls };
   if (m[2]) o.username = m[2];
   if (m[3]) o.password = m[3];

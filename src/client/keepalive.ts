@@ -6,6 +6,8 @@
  * and restored across deep sleep.
  */
 
+import { CORE } from "../features";
+
 /** What the client should do when the keepalive deadline passes. */
 export const enum KeepaliveAction {
   NONE = 0,
@@ -38,42 +40,50 @@ export interface KeepalivePolicy {
  * is the server's side of the same idea].
  * `timeout` defaults to the keepalive interval itself.
  */
-export class SpecKeepalive implements KeepalivePolicy {
+export interface SpecKeepalive extends KeepalivePolicy {
   /** ping timeout ms (0 or undefined = the keepalive interval) */
   _to: number | undefined;
   /** keepalive interval ms, 0 (or undefined before start) = off */
-  _ka!: number;
+  _ka: number;
   /** last sent */
-  _ls!: number;
+  _ls: number;
   /** PINGREQ pending since, -1 = none */
-  _pp!: number;
-  constructor(timeout?: number) {
-    this._to = timeout;
-  }
-  start(now: number, ms: number) {
+  _pp: number;
+  /** Returns the round trip (ms) when a PINGREQ was pending, else -1. */
+  received(now: number, type?: number): number;
+}
+
+/** A plain constructor, not a class: ES5 lowers a class to a larger IIFE. */
+export var SpecKeepalive = function (this: SpecKeepalive, timeout?: number) {
+  this._to = timeout;
+} as unknown as { new (timeout?: number): SpecKeepalive; prototype: SpecKeepalive };
+
+// (only the core uses it: the tiny build must not keep these assignments)
+if (CORE) {
+  var P = SpecKeepalive.prototype;
+  P.start = function (now, ms) {
     this._ka = ms;
     this._ls = now;
     this._pp = -1;
-  }
-  sent(now: number) {
+  };
+  P.sent = function (now) {
     this._ls = now;
-  }
-  /** Returns the round trip (ms) when a PINGREQ was pending, else -1. */
-  received(now: number) {
+  };
+  P.received = function (now) {
     var p = this._pp;
     this._pp = -1;
     return p < 0 ? -1 : now - p;
-  }
-  next() {
+  };
+  P.next = function () {
     var k = this._ka;
     return !k ? -1 : this._pp < 0 ? this._ls + k : this._pp + (this._to || k);
-  }
-  timer(now: number) {
+  };
+  P.timer = function (now) {
     var d = this.next();
     // before the deadline, or keepalive off; past it: dead if a PINGREQ is pending, else ping
     if (d < 0 || now < d) return KeepaliveAction.NONE;
     if (this._pp >= 0) return KeepaliveAction.DEAD;
     this._pp = now;
     return KeepaliveAction.PING;
-  }
+  };
 }

@@ -5,6 +5,7 @@
  * Entries are plain objects holding the packet, so the queue can be saved.
  */
 import type { PublishPacket } from "../codec/packet";
+import { CORE } from "../features";
 
 export type Callback = (err?: Error | null, ...rest: any[]) => void;
 
@@ -15,7 +16,7 @@ export interface Queued {
   n: number;
 }
 
-/** Queue policies: 1 + index in POLICIES (anything else is drop-oldest). */
+/** Queue policies (options.queue.policy: "drop-new" 1, "latest" 2, anything else drop-oldest). */
 export const enum QueuePolicy {
   /** Drop the oldest entries to make room (default). */
   DROP_OLDEST = 0,
@@ -24,22 +25,36 @@ export const enum QueuePolicy {
   /** Keep only the latest publish per topic; then drop the oldest. */
   LATEST = 2,
 }
-export const POLICIES = ["drop-new", "latest"];
 
-export class Queue {
+export interface Queue {
   /** entries, oldest first */
-  _a: Queued[] = [];
+  _a: Queued[];
   /** bytes held */
-  _b = 0;
-  constructor(
-    public _lim: number,
-    public _max: number,
-    public _pol: QueuePolicy,
-    public _drop: (e: Queued) => void,
-  ) {}
-
+  _b: number;
+  _lim: number;
+  _max: number;
+  _pol: QueuePolicy;
+  _drop: (e: Queued) => void;
   /** Add `e` at the end; false if `e` itself was dropped (already reported). */
-  add(e: Queued): boolean {
+  add(e: Queued): boolean;
+  /** The oldest entry, removed. */
+  shift(): Queued | undefined;
+}
+
+/** A plain constructor, not a class: ES5 lowers a class to a larger IIFE. */
+export var Queue = function (this: Queue, lim: number, max: number, pol: QueuePolicy, drop: (e: Queued) => void) {
+  var q = this;
+  q._a = [];
+  q._b = 0;
+  q._lim = lim;
+  q._max = max;
+  q._pol = pol;
+  q._drop = drop;
+} as unknown as { new (lim: number, max: number, pol: QueuePolicy, drop: (e: Queued) => void): Queue; prototype: Queue };
+
+// (only the core uses it: the tiny build must not keep these assignments)
+if (CORE) {
+  Queue.prototype.add = function (e) {
     var q = this,
       a = q._a,
       i = 0;
@@ -61,12 +76,11 @@ export class Queue {
     a.push(e);
     q._b += e.n;
     return true;
-  }
+  };
 
-  /** The oldest entry, removed. */
-  shift(): Queued | undefined {
+  Queue.prototype.shift = function () {
     var e = this._a.shift();
     if (e) this._b -= e.n;
     return e;
-  }
+  };
 }

@@ -4,26 +4,30 @@
  * unacknowledged outgoing QoS 1/2, incoming QoS 2 ids awaiting PUBREL) plus its
  * subscriptions and offline queue.
  *
- * Layout (big-endian):
- *   u8 version (1) | u16 next packet id
- *   u16 n, n x u16            incoming QoS 2 ids awaiting PUBREL
- *   u16 n, n x out            unacknowledged outgoing, oldest first
- *     out   = u8 flags (qos | retain << 2 | state << 3) | u16 id | [topic | payload] unless state 2
- *   u16 n, n x (u8 opts | topic)   subscriptions (opts = qos | nl << 2 | rap << 3 | rh << 4 | unacked << 6)
- *   u16 n, n x (u8 flags | topic | payload)  queued publishes
- *   u16 CRC-16/CCITT-FALSE of everything before it
- * topic   = varint n, n x varint UTF-16 code unit (1 byte per ASCII char, no UTF-8 codec needed)
- * payload = varint n, n bytes        (varint = MQTT variable byte integer [MQTT-1.5.5])
+ * Layout (version 2): u8 2 | u16 next packet id (big-endian) | items | u16 check
+ * Every item field is a varint (MQTT variable byte integer [MQTT-1.5.5]), so
+ * one reader and one writer serve them all. An item starts with its tag
+ * `x * 4 + kind`, and items of a kind keep their order:
+ *   kind 0  incoming QoS 2 id awaiting PUBREL     x = the id
+ *   kind 1  unacknowledged outgoing, oldest first x = qos | retain << 2 | state << 3;
+ *           then id, then topic payload unless state 2 (PUBREL: only the id matters)
+ *   kind 2  subscription                          x = qos | nl << 2 | rap << 3 | rh << 4 | unacked << 6;
+ *           then topic
+ *   kind 3  queued publish                        x = qos | retain << 2; then topic payload
+ * topic   = n, n x UTF-16 code unit (1 byte per ASCII char, any string round-trips)
+ * payload = n, n raw bytes
+ * check   = c = c * 31 + byte (mod 2^16) over everything before it: 31 is odd,
+ *           so any single changed byte changes it.
  *
- * The checksum and an exact-length parse reject a torn or corrupt record.
- * The record is bounded (`max` bytes, from the board profile): sections are
+ * The check and an exact-length parse reject a torn or corrupt record.
+ * The record is bounded (`max` bytes, from the board profile): kinds are
  * filled in priority order (ids, in-flight, subscriptions, queue) and within a
- * section in order, so order is kept; the first item that does not fit and
- * all after it in its section are handed back in `rejected` for the caller to
+ * kind in order, so order is kept; the first item that does not fit and
+ * all after it of its kind are handed back in `rejected` for the caller to
  * report. Nothing is lost silently. 5.0 properties are not saved.
  */
 import { wrenError, WrenError } from "../errors";
-import type { PublishPacket, QoS, Subscription } from "../codec/packet";
+import type { PublishPacket, Subscription } from "../codec/packet";
 import { utf8Length, utf8Write } from "../codec/utf8";
 
 export var SESSION_RECORD = "wren.s";
@@ -59,112 +63,72 @@ export interface SessionRecord {
   queue: Entry[];
 }
 
-/** CRC-16/CCITT-FALSE (poly 0x1021, init 0xffff) of b[0..n). */
-export function crc16(b: Uint8Array, n: number): number {
-  var c = 0xffff,
-    i: number,
-    k: number;
-  for (i = 0; i < n; i++) {
-    c ^= b[i] << 8;
-    for (k = 0; k < 8; k++) c = (c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1) & 0xffff;
-  }
+/** The record's check value of b[0..n) (see the layout above). */
+export function check16(b: Uint8Array, n: number): number {
+  for (var c = 0, i = 0; i < n; ) c = (c * 31 + b[i++]) & 65535;
   return c;
 }
 
 /**
- * Encode `r` into at most `max` bytes. Items that do not fit are pushed to
- * `rejected` (in-flight and queued entries, subscriptions, incoming ids).
+ * Encode `r` into at most `max` (>= 5) bytes. Items that do not fit are pushed
+ * to `rejected` (in-flight and queued entries, subscriptions, incoming ids).
  */
 export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]): Uint8Array {
   var b = new Uint8Array(max),
     lim = max - 2,
-    p = 0,
-    over = false,
-    sec = 0,
-    cnt = 0,
-    at = 0,
-    full = false,
+    p = 3,
+    over = 0,
+    k = 0,
+    full: number,
     i: number,
-    e: Entry,
-    s: Subscription,
+    at: number,
+    e: any,
+    q: any,
     l: any[];
-  function u8(v: number) {
-    if (p < lim) b[p++] = v;
-    else over = true;
-  }
-  function u16(v: number) {
-    u8(v >> 8);
-    u8(v & 255);
-  }
   function vi(v: number) {
     do {
-      u8((v & 127) | (v > 127 ? 128 : 0));
-      v = Math.floor(v / 128);
+      if (p < lim) b[p++] = (v & 127) | (v > 127 ? 128 : 0);
+      else over = 1;
+      // every value is < 2^31 (ids * 4, UTF-16 units, lengths within `max`)
+      v >>= 7;
     } while (v);
   }
   function str(t: string) {
     vi(t.length);
-    for (var j = 0; j < t.length; j++) vi(t.charCodeAt(j));
+    for (var j = 0; j < t.length; ) vi(t.charCodeAt(j++));
   }
-  function bytes(d: Uint8Array | string) {
-    // the client keeps a string payload as given (the codec writes it as UTF-8)
-    if (typeof d == "string") utf8Write(d, (d = new Uint8Array(utf8Length(d))), 0);
-    vi(d.length);
-    if (p + d.length > lim) over = true;
-    else {
-      b.set(d, p);
-      p += d.length;
-    }
-  }
-  u8(1);
-  u16(r.id);
-  // sections in priority order; each starts with a u16 count patched at its end
-  for (; sec < 4; sec++) {
-    l = sec == 0 ? r.inc : sec == 1 ? r.out : sec == 2 ? r.subs : r.queue;
-    at = p;
-    cnt = 0;
-    full = false;
-    u16(0);
-    // the count itself must fit, else nothing of this section does
-    if (over) {
-      p = at;
-      full = true;
-    }
-    for (i = 0; i < l.length; i++) {
-      var start = p;
+  b[0] = 2;
+  b[1] = r.id >> 8;
+  b[2] = r.id;
+  for (; k < 4; k++)
+    for (l = [r.inc, r.out, r.subs, r.queue][k], full = i = 0; i < l.length; i++) {
+      e = l[i];
       if (!full) {
-        if (sec == 0) u16(l[i]);
-        else if (sec == 2) {
-          s = l[i];
-          u8(s.qos | (s.nl ? 4 : 0) | (s.rap ? 8 : 0) | ((s.rh || 0) << 4) | ((s as Sub).u ? 64 : 0));
-          str(s.topic);
+        at = p;
+        if (!k) vi(e * 4);
+        else if (k == 2) {
+          vi((e.qos | (e.nl ? 4 : 0) | (e.rap ? 8 : 0) | ((e.rh || 0) << 4) | (e.u ? 64 : 0)) * 4 + 2);
+          str(e.topic);
         } else {
-          e = l[i];
-          var st = sec == 1 ? e.s || 0 : 0;
-          u8(e.p.qos | (e.p.retain ? 4 : 0) | (st << 3));
-          if (sec == 1) u16(e.p.messageId || 0);
-          if (st < 2) {
-            str(e.p.topic);
-            bytes(e.p.payload);
+          q = e.p;
+          vi((q.qos | (q.retain ? 4 : 0) | ((k < 2 && e.s) << 3)) * 4 + k);
+          if (k < 2) vi(q.messageId || 0);
+          if (!(k < 2 && e.s > 1)) {
+            str(q.topic);
+            // the client keeps a string payload as given (the codec writes it as UTF-8)
+            if (typeof (q = q.payload) == "string") utf8Write(q, (q = new Uint8Array(utf8Length(q))), 0);
+            vi(q.length);
+            if (p + q.length > lim) over = 1;
+            else b.set(q, p), (p += q.length);
           }
         }
-        if (over) {
-          p = start;
-          over = false;
-          full = true;
-        } else cnt++;
+        if (over) (p = at), (full = 1), (over = 0);
       }
-      if (full) rejected.push(l[i]);
+      if (full) rejected.push(e);
     }
-    if (p > at) {
-      b[at] = cnt >> 8;
-      b[at + 1] = cnt & 255;
-    }
-  }
-  // a count that did not fit: the decoder reads a missing section as empty
-  i = crc16(b, p);
+  i = check16(b, p);
   b[p++] = i >> 8;
-  b[p++] = i & 255;
+  b[p++] = i;
   return b.subarray(0, p);
 }
 
@@ -172,68 +136,48 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
 export function decodeSession(b: Uint8Array): SessionRecord | WrenError {
   var n = b.length - 2,
     p = 3,
-    bad = n < 3 || b[0] != 1 || crc16(b, n) != ((b[n] << 8) | b[n + 1]),
+    bad = n < 3 || b[0] != 2 || check16(b, n) != ((b[n] << 8) | b[n + 1]),
     r: SessionRecord = { id: (b[1] << 8) | b[2], inc: [], out: [], subs: [], queue: [] },
-    sec: number,
-    c: number,
     f: number,
-    st: number,
-    sb: Sub,
-    pk: PublishPacket;
-  function u8() {
-    if (p >= n) bad = true;
-    return b[p++];
-  }
-  function u16() {
-    return (u8() << 8) | u8();
-  }
+    k: number,
+    e: any;
   function vi() {
     var v = 0,
       m = 1,
       x: number;
     do {
-      x = u8();
+      if (p >= n) bad = true;
+      x = b[p++];
       v += (x & 127) * m;
       m *= 128;
     } while (x & 128 && !bad);
     return v;
   }
   function str() {
-    var t = "",
-      k = vi();
-    while (k-- > 0 && !bad) t += String.fromCharCode(vi());
+    for (var t = "", j = vi(); j-- > 0 && !bad; ) t += String.fromCharCode(vi());
     return t;
   }
-  function bytes() {
-    var k = vi(),
-      d = new Uint8Array(k > n - p || bad ? 0 : k);
-    if (d.length != k) bad = true;
-    d.set(b.subarray(p, p + d.length));
-    p += k;
-    return d;
-  }
-  for (sec = 0; sec < 4 && !bad && p < n; sec++)
-    for (c = u16(); c-- > 0 && !bad; ) {
-      if (sec == 0) r.inc.push(u16());
-      else {
-        f = u8();
-        if (sec == 2) {
-          r.subs.push((sb = { topic: str(), qos: (f & 3) as QoS, nl: !!(f & 4), rap: !!(f & 8), rh: ((f >> 4) & 3) as 0 | 1 | 2 }));
-          if (f & 64) sb.u = true;
-        }
-        else {
-          st = sec == 1 ? f >> 3 : 0;
-          pk = { type: 3, qos: (f & 3) as QoS, retain: !!(f & 4), dup: false, topic: "", payload: new Uint8Array(0) };
-          if (sec == 1) pk.messageId = u16();
-          if (st < 2) {
-            pk.topic = str();
-            pk.payload = bytes();
-          }
-          if (sec == 1) r.out.push({ p: pk, s: st });
-          else r.queue.push({ p: pk });
-        }
+  while (!bad && p < n) {
+    f = vi();
+    k = f & 3;
+    f >>= 2;
+    if (!k) r.inc.push(f);
+    else if (k == 2) {
+      r.subs.push((e = { topic: str(), qos: (f & 3) as any, nl: !!(f & 4), rap: !!(f & 8), rh: ((f >> 4) & 3) as any }));
+      if (f & 64) e.u = true;
+    } else {
+      e = { p: { type: 3, qos: f & 3, retain: !!(f & 4), dup: false, topic: "", payload: new Uint8Array(0) } };
+      if (k < 2) (e.s = f >> 3), (e.p.messageId = vi());
+      if (k > 1 || e.s < 2) {
+        e.p.topic = str();
+        f = vi();
+        // a copy: the storage HAL may hand back a view of flash that the next save overwrites
+        if (f > n - p) bad = true;
+        else e.p.payload = new Uint8Array(b.subarray(p, (p += f)));
       }
+      (k < 2 ? r.out : r.queue).push(e);
     }
+  }
   return bad || p != n ? wrenError("SESSION_CORRUPT") : r;
 }
 
@@ -260,27 +204,6 @@ export interface SleepOptions {
 }
 
 /**
- * The session of `c` as a record: in-flight PUBLISH/PUBREL, subscriptions
- * (those still awaiting SUBACK marked to be sent again), incoming QoS 2 ids,
- * the queue. A pending UNSUBSCRIBE is not kept.
- */
-export function snapshot(c: SleepClient): SessionRecord {
-  var o = c._out,
-    out: Entry[] = [],
-    subs: Sub[] = [],
-    k: string,
-    a: Subscription[] | undefined,
-    i: number,
-    j: number;
-  for (i = 0; i < o.length; i++)
-    if (o[i].p.type == 3) out.push({ p: o[i].p as PublishPacket, s: o[i].w == 4 ? 0 : o[i].w == 5 ? 1 : 2, cb: o[i].cb } as Entry);
-    else if ((a = o[i].p.subscriptions))
-      for (j = 0; j < a.length; j++) subs.push({ topic: a[j].topic, qos: a[j].qos, nl: a[j].nl, rap: a[j].rap, rh: a[j].rh, u: true });
-  for (k in c._subs) subs.push(c._subs[k]);
-  return { id: c._id, inc: c._in2.slice(), out: out, subs: subs, queue: c._q._a };
-}
-
-/**
  * Restore the saved session into a fresh client (after boot), before
  * `connect()`; the client must use clean = false. On CONNACK the client
  * resends in-flight PUBLISH with DUP (PUBREL for those past PUBREC) in order.
@@ -288,28 +211,30 @@ export function snapshot(c: SleepClient): SessionRecord {
  * then starts empty), undefined otherwise (also when there is no record).
  */
 export function restore(c: SleepClient): WrenError | undefined {
-  var st = c._h.storage,
-    b = st && st.read(SESSION_RECORD),
-    r: SessionRecord | WrenError,
-    now = c._h.clock.now(),
-    i: number;
-  if (!b) return;
-  r = decodeSession(b);
-  if ((r as WrenError).code) return r as WrenError;
-  r = r as SessionRecord;
+  var s = c._h.storage,
+    r: any = s && s.read(SESSION_RECORD),
+    t = c._h.clock.now(),
+    q = c._q,
+    i = 0,
+    e: any;
+  if (!r) return;
+  r = decodeSession(r);
+  if (r.code) return r;
   c._id = r.id;
   c._in2 = r.inc;
-  // every saved PUBLISH went out before: resent with DUP [MQTT-3.3.1-1]
-  for (i = 0; i < r.out.length; i++) (r.out[i].p.dup = true), c._out.push({ p: r.out[i].p, w: [4, 5, 7][r.out[i].s || 0], t: now });
-  for (i = 0; i < r.subs.length; i++)
-    if ((r.subs[i] as Sub).u) c.subscribe(r.subs[i].topic, r.subs[i]);
-    else c._subs[r.subs[i].topic] = r.subs[i];
-  for (i = 0; i < r.queue.length; i++) {
-    var p = r.queue[i].p,
-      n = p.topic.length + p.payload.length;
-    c._q._a.push({ p: p, n: n });
-    c._q._b += n;
+  // the decoded entries become the client's own (extra fields are harmless)
+  for (; (e = r.out[i]); i++) {
+    // every saved PUBLISH went out before: resent with DUP [MQTT-3.3.1-1]
+    e.p.dup = true;
+    // awaited ack: PUBACK 4, PUBREC 5, PUBCOMP 7
+    e.w = e.s + 4 + (e.s > 1 ? 1 : 0);
+    e.t = t;
+    c._out.push(e);
   }
+  for (i = 0; (e = r.subs[i]); i++)
+    if (e.u) c.subscribe(e.topic, e);
+    else c._subs[e.topic] = e;
+  for (i = 0; (e = r.queue[i]); i++) q._a.push(e), (q._b += e.n = e.p.topic.length + e.p.payload.length);
 }
 
 /**
@@ -325,34 +250,40 @@ export function sleep(c: SleepClient, ms: number, cb?: (err?: Error) => void, o?
   var h = c._h,
     clk = h.clock,
     until = clk.now() + ((o && o.wait) || 5000);
-  function busy() {
-    for (var i = 0; i < c._out.length; i++) if (c._out[i].p.type == 3) return true;
-    return c._q._a.length > 0 || c._in2.length > 0;
-  }
   function save() {
-    var rej: any[] = [],
-      err: WrenError | undefined,
-      i: number,
-      e: any;
+    var a = c._out,
+      out: any[] = [],
+      subs: any[] = [],
+      rej: any[] = [],
+      i = 0,
+      j: number,
+      e: any,
+      s: any;
+    // the session: in-flight PUBLISH/PUBREL, subscriptions (those still
+    // awaiting SUBACK marked to be sent again); a pending UNSUBSCRIBE is not kept
+    for (; (e = a[i]); i++)
+      if (e.p.type == 3) out.push({ p: e.p, s: e.w - 4 - (e.w > 6 ? 1 : 0), cb: e.cb });
+      else if ((s = e.p.subscriptions)) for (j = 0; j < s.length; j++) subs.push(((e = Object.create(s[j])).u = true) && e);
     // still connecting counts: what is queued goes out once connected
-    if (busy() && clk.now() < until) return void clk.setTimer(save, 20);
+    if ((out.length || c._q._a.length || c._in2.length) && clk.now() < until) return void clk.setTimer(save, 20);
+    for (s in c._subs) subs.push(c._subs[s]);
     if (h.storage) {
-      h.storage.write(SESSION_RECORD, encodeSession(snapshot(c), (o && o.max) || 2048, rej));
-      for (i = 0; i < rej.length; i++) {
-        e = rej[i];
-        if (!e.p) continue; // a subscription or an incoming id: nothing to call back
-        err = wrenError("SESSION_FULL", e.p.topic);
-        if (e.cb) e.cb(err);
-        else c.emit("error", err);
-        c.emit("drop", e.p, err);
-      }
-    } else err = wrenError("NO_STORAGE");
+      h.storage.write(SESSION_RECORD, encodeSession({ id: c._id, inc: c._in2, out: out, subs: subs, queue: c._q._a }, (o && o.max) || 2048, rej));
+      for (i = 0; i < rej.length; i++)
+        if ((e = rej[i]).p) {
+          // a subscription or an incoming id has nothing to call back
+          s = wrenError("SESSION_FULL", e.p.topic);
+          if (e.cb) e.cb(s);
+          else c.emit("error", s);
+          c.emit("drop", e.p, s);
+        }
+    }
     // saved: these survive in the record, not in RAM; end() must not fail them
-    for (i = 0; i < c._out.length; i++) if (c._out[i].p.type == 3) c._out.splice(i--, 1);
+    for (i = 0; (e = a[i]); i++) if (e.p.type == 3) a.splice(i--, 1);
     c._q._a = [];
     c._q._b = 0;
     c.end();
-    if (cb) cb(err && err.code == "NO_STORAGE" ? err : undefined);
+    if (cb) cb(h.storage ? undefined : wrenError("NO_STORAGE"));
     if (h.power) h.power.deepSleep(ms);
   }
   save();

@@ -26,5 +26,10 @@ export const QUEUE_MAX: number = typeof WREN_QUEUE_MAX === "undefined" ? 1000 : 
 export const QUEUE_BYTES: number = typeof WREN_QUEUE_BYTES === "undefined" ? 16777216 : WREN_QUEUE_BYTES;
 /** Outgoing QoS>0 messages in flight at once. */
 export const INFLIGHT_MAX: number = typeof WREN_INFLIGHT_MAX === "undefined" ? 65535 : WREN_INFLIGHT_MAX;
-/** Battery ADC pin, divider ratio, ADC reference and full/empty volts, or null. */
-export const BATTERY: BatteryConfig | null = typeof WREN_BATTERY === "undefined" ? null : WREN_BATTERY;
+/**
+ * Battery ADC pin, divider ratio, ADC reference and full/empty volts, or null.
+ * Tested through WREN_KEEPALIVE (boardDefines sets every WREN_* together):
+ * esbuild emits an object define as a variable, so `typeof WREN_BATTERY`
+ * would not fold and would ship.
+ */
+export const BATTERY: BatteryConfig | null = typeof WREN_KEEPALIVE === "undefined" ? null : WREN_BATTERY!;

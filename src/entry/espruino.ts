@@ -11,8 +11,8 @@ import { CORE, PERSIST } from "../features";
 import { Client, type ClientOptions } from "../client/client";
 import { parseUrl } from "../client/index";
 import type { Hal } from "../hal/hal";
-import { espruinoTransport } from "../hal/espruino/transport";
-import { espruinoClock } from "../hal/espruino/clock";
+import { espruinoConnect } from "../hal/espruino/transport";
+import { clearTimer, espruinoClock } from "../hal/espruino/clock";
 import { espruinoClientId } from "../hal/espruino/id";
 import { espruinoStorage } from "../hal/espruino/storage";
 import { espruinoPower } from "../hal/espruino/power";
@@ -21,13 +21,18 @@ import { BATTERY, KEEPALIVE, MAX_PACKET } from "./board";
 
 /** `connect(url | options, options?)`: make a client and dial. */
 export function connect(url: string | ClientOptions, options?: any): Client {
+  // (for-in, not Object.assign: not sure every Espruino build has it)
   var o: any = {},
-    k: string,
-    a: any = CORE && typeof url == "string" ? parseUrl(url) : url,
-    hal: Hal = { transport: espruinoTransport(), clock: espruinoClock() };
-  for (k in a) o[k] = a[k];
+    k: any, // a key, then (full) the client
+    hal: Hal = {
+      transport: { connect: espruinoConnect },
+      // tiny: espruinoClock()'s tiny clock, built here (saves the function around it)
+      clock: CORE ? espruinoClock() : { now: Date.now, setTimer: setTimeout as any, clearTimer: clearTimer },
+    };
+  if (CORE && typeof url == "string") url = parseUrl(url) as any;
+  for (k in url as any) o[k] = (url as any)[k];
   for (k in options) o[k] = options[k];
-  if (!o.clientId) o.clientId = espruinoClientId();
+  o.clientId = espruinoClientId(o.clientId);
   // (the client's own default is 60 s: nothing to add for a board that keeps it)
   if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
   if (CORE && !o.maxPacketSize) o.maxPacketSize = MAX_PACKET;
@@ -36,14 +41,14 @@ export function connect(url: string | ClientOptions, options?: any): Client {
     if (o.wifi) hal.link = espruinoLink(o.wifi, hal.clock);
     if (PERSIST) {
       hal.storage = espruinoStorage();
-      hal.power = espruinoPower(BATTERY || undefined);
+      hal.power = espruinoPower(BATTERY);
     }
   }
-  return (PERSIST ? woke(new Client(o, hal), o) : new Client(o, hal)).connect();
-}
-
-/** Full: woken from deep sleep (client.sleep saved the session): resume it before dialing. */
-function woke(c: Client, o: ClientOptions): Client {
-  if (o.clean === false && c._h.power!.wakeReason() == "deep-sleep") c.restore();
-  return c;
+  if (PERSIST) {
+    k = new Client(o, hal);
+    // Woken from deep sleep (client.sleep saved the session): resume it before dialing.
+    if (o.clean === false && hal.power!.wakeReason() == "deep-sleep") k.restore();
+    return k.connect();
+  }
+  return new Client(o, hal).connect();
 }

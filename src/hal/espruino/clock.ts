@@ -12,29 +12,27 @@ import type { Clock } from "../hal";
 
 export function espruinoClock(): Clock {
   return {
-    now: CORE ? monotonicNow() : Date.now,
-
+    now: CORE ? monotonicNow(0, 0) : Date.now,
     // Native, ignores `this`; ms < 0 behaves as 0.
     setTimer: setTimeout as any,
-    clearTimer: function (h: any) {
-      // clearTimeout(undefined) clears EVERY timer on Espruino, and the id of
-      // a timer that already fired throws "Unknown Timeout".
-      try {
-        if (h) clearTimeout(h);
-      } catch (e) {}
-    },
+    clearTimer: clearTimer,
   };
 }
 
-function monotonicNow(): () => number {
-  var last = 0;
-  var off = 0;
+/** Exported so the tiny entry can build its clock literal in place. */
+export function clearTimer(h: any): void {
+  // clearTimeout(undefined) clears EVERY timer on Espruino, and the id of
+  // a timer that already fired throws "Unknown Timeout".
+  try {
+    if (h) clearTimeout(h);
+  } catch (e) {}
+}
+
+/** Date.now() plus an offset that grows when the time is set back. Parameters hold the state (no `var`s). */
+function monotonicNow(last: number, off: number): () => number {
   return function () {
-    var t = Date.now() + off;
-    if (t < last) {
-      off += last - t;
-      t = last;
-    }
-    return (last = t);
+    var t = Date.now();
+    if (t + off < last) off = last - t;
+    return (last = t + off);
   };
 }

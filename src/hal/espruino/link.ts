@@ -16,6 +16,7 @@
  */
 import type { Clock, Link } from "../hal";
 
+/** Also the options object given to Wifi.connect, which reads its `password` and ignores the rest. */
 export interface WifiConfig {
   ssid: string;
   password?: string;
@@ -27,12 +28,19 @@ export interface WifiConfig {
 
 export function espruinoLink(cfg: WifiConfig, clock: Clock): Link {
   var W = require("Wifi");
-  var min = cfg.minDelay || 5000;
-  var delay = min;
+  var delay = 0; // 0: the next redial waits minDelay
   var up = false;
   var timer: unknown = 0;
   var listener: ((up: boolean) => void) | undefined;
+  // The link is up (u) or down: on up, drop the watchdog and reset the delay;
+  // while down, keep one watchdog armed. The listener hears real changes only.
   var set = function (u: boolean) {
+    if (u) {
+      clock.clearTimer(timer);
+      timer = delay = 0;
+    } else if (!timer) {
+      timer = clock.setTimer(dial, (delay = delay ? Math.min(delay * 2, cfg.maxDelay || 300000) : cfg.minDelay || 5000));
+    }
     if (u != up) {
       up = u;
       if (listener) listener(u);
@@ -40,28 +48,20 @@ export function espruinoLink(cfg: WifiConfig, clock: Clock): Link {
   };
   var dial = function () {
     timer = 0;
-    W.connect(cfg.ssid, { password: cfg.password }, function (err: any) {
-      if (!err) onUp();
+    // cfg is the options object: Wifi.connect reads its `password` (and
+    // ignores ssid/minDelay/maxDelay).
+    W.connect(cfg.ssid, cfg, function (err: any) {
+      if (!err) set(true);
     });
     // The callback may never come (firmware retrying): the watchdog redials.
-    retry();
+    if (!up) set(false);
   };
-  var retry = function () {
-    if (!timer && !up) {
-      timer = clock.setTimer(dial, delay);
-      delay = Math.min(delay * 2, cfg.maxDelay || 300000);
-    }
-  };
-  var onUp = function () {
-    clock.clearTimer(timer);
-    timer = 0;
-    delay = min;
+  // (wrapped: the events' argument, a details object, must not reach set)
+  W.on("connected", function () {
     set(true);
-  };
-  W.on("connected", onUp);
+  });
   W.on("disconnected", function () {
     set(false);
-    retry();
   });
   dial();
   return {

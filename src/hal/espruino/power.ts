@@ -16,7 +16,7 @@
  */
 import type { Power, WakeReason } from "../hal";
 
-declare const ESP32: { deepSleep(us: number): void; getWakeupCause(): number };
+declare const ESP32: { deepSleep(us: number, option?: number): void; getWakeupCause(): number };
 declare const ESP8266: { deepSleep(us: number, option: number): void; getResetInfo(): { reason?: string } };
 declare function analogRead(pin: any): number;
 
@@ -32,25 +32,25 @@ export interface BatteryConfig {
   vEmpty: number;
 }
 
-export function espruinoPower(battery?: BatteryConfig): Power {
+export function espruinoPower(battery?: BatteryConfig | null): Power {
   var esp32 = typeof ESP32 != "undefined";
   return {
     battery: function () {
-      var b = battery;
-      if (!b) return NaN;
-      for (var v = 0, i = 0; i < 4; i++) v += analogRead(b.pin);
-      var x = ((v / 4) * b.vRef * b.divider - b.vEmpty) / (b.vFull - b.vEmpty);
-      return x < 0 ? 0 : x > 1 ? 1 : x;
+      var v = 0,
+        i = 0;
+      if (!battery) return NaN;
+      for (; i < 4; i++) v += analogRead(battery.pin);
+      v = ((v / 4) * battery.vRef * battery.divider - battery.vEmpty) / (battery.vFull - battery.vEmpty);
+      return v < 0 ? 0 : v > 1 ? 1 : v;
     },
     deepSleep: function (ms) {
-      var us = Math.round(ms * 1000);
-      us = us < 1000 ? 1000 : us > 2147483647 ? 2147483647 : us;
-      if (esp32) ESP32.deepSleep(us);
-      else ESP8266.deepSleep(us, 0);
+      // (no rounding: the firmware truncates to whole microseconds)
+      // ESP32.deepSleep ignores the extra argument (Espruino drops surplus arguments of native functions).
+      (esp32 ? ESP32 : ESP8266).deepSleep(Math.min(Math.max(ms * 1000, 1000), 2147483647), 0);
     },
     wakeReason: function (): WakeReason {
-      if (esp32) return ESP32.getWakeupCause() ? "deep-sleep" : "power-on";
-      var r = ESP8266.getResetInfo().reason;
+      // ESP32 mapped onto ESP8266's reason strings.
+      var r = esp32 ? (ESP32.getWakeupCause() ? "deep sleep" : "power on") : ESP8266.getResetInfo().reason;
       return r == "deep sleep" ? "deep-sleep" : r == "power on" ? "power-on" : r ? "reset" : "unknown";
     },
   };

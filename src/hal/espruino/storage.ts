@@ -20,51 +20,56 @@ declare const E: {
   toString(b: Uint8Array): string | undefined;
 };
 
-/** Fletcher-16 over u[0..n): two bytes, each 0..254. */
-function fletcher(u: Uint8Array, n: number): number {
-  for (var a = 0, b = 0, i = 0; i < n; i++) {
+/**
+ * Fletcher-16 of u without its last two bytes, written into those two bytes
+ * (hi, lo; each 0..254). Returns whether they held it already, i.e. whether a
+ * copy read back is valid (it is a copy: overwriting it is harmless).
+ */
+function seal(u: Uint8Array): boolean {
+  for (var n = u.length - 2, a = 0, b = 0, i = 0, ok; i < n; i++) {
     a = (a + u[i]) % 255;
     b = (b + a) % 255;
   }
-  return (b << 8) | a;
+  ok = u[n] == b && u[n + 1] == a;
+  u[n] = b;
+  u[n + 1] = a;
+  return ok;
 }
 
 export function espruinoStorage(): Storage {
   var S = require("Storage");
-  // The valid copy in slot i, or undefined.
-  var get = function (name: string, i: number): Uint8Array | undefined {
-    var s = S.read(name + i);
-    if (s && s.length > 2) {
-      var u = E.toUint8Array(s);
-      var n = u.length - 2;
-      if (fletcher(u, n) == ((u[n] << 8) | u[n + 1])) return u;
-    }
-  };
-  // Index (0/1) of the newest valid copy, or -1.
+  // The newest valid copy found by the last newest() call, or 0.
+  var cur: any;
+  // Looks at both slots; sets `cur`; returns the slot to write next: the
+  // other one than `cur`'s (0 when there is no valid copy).
   var newest = function (name: string): number {
-    var a = get(name, 0);
-    var b = get(name, 1);
-    return a && (!b || ((a[0] - b[0]) & 255) < 128) ? 0 : b ? 1 : -1;
+    var i = 0,
+      next = 0,
+      s,
+      u;
+    for (cur = 0; i < 2; i++) {
+      s = S.read(name + i);
+      // Valid, and newer (mod 256) than slot 0's copy; on a tie slot 0 wins.
+      if (s && s.length > 2 && seal((u = E.toUint8Array(s))) && (!cur || ((cur[0] - u[0]) & 255) > 127)) {
+        cur = u;
+        next = 1 - i;
+      }
+    }
+    return next;
   };
   return {
     read: function (name) {
-      var i = newest(name);
-      if (i >= 0) {
-        var u = get(name, i)!;
-        return u.subarray(1, u.length - 2);
-      }
+      newest(name);
+      if (cur) return cur.subarray(1, cur.length - 2);
     },
     write: function (name, data) {
       var i = newest(name);
-      var n = data.length + 1;
-      var u = new Uint8Array(n + 2);
-      u[0] = i < 0 ? 0 : get(name, i)![0] + 1;
+      var u = new Uint8Array(data.length + 3);
+      u[0] = cur ? cur[0] + 1 : 0; // wraps at 256
       u.set(data, 1);
-      var c = fletcher(u, n);
-      u[n] = c >> 8;
-      u[n + 1] = c & 255;
+      seal(u);
       // Into the slot not holding the newest copy: that one stays valid.
-      S.write(name + (i == 0 ? 1 : 0), E.toString(u));
+      S.write(name + i, E.toString(u));
     },
     erase: function (name) {
       S.erase(name + 0);

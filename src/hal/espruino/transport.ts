@@ -52,36 +52,36 @@ export function espruinoTransport(): Transport {
 export function espruinoConnect(t: Target, h: TransportHandler): Connection {
   // Espruino itself guarantees what the contract asks: one `close` per
   // socket, nothing after it, and write/end on a closed socket touch nothing
-  // on the wire. So no state is kept here.
+  // on the wire. So no state is kept here but the error and `dead`.
   var s: any;
   var err: Error | undefined;
   var dead: any;
+  // A variable, not require(a ? "tls" : "net"): esbuild would split that into two require() calls.
+  var mod = t.tls ? "tls" : "net";
+  var close = function () {
+    h.onClose(err);
+  };
+  var fail = function (e: Error) {
+    err = wrenError("NET", e.message);
+  };
   var end = function () {
     if (s) s.end();
   };
   try {
-    s = require(t.tls ? "tls" : "net").connect(
+    s = require(mod).connect(
       CORE && t.tls ? { host: t.host, port: t.port, ca: pemToDer(t.ca), cert: pemToDer(t.cert), key: pemToDer(t.key) } : t,
-      function () {
-        h.onOpen();
-      },
+      h.onOpen.bind(h),
     );
     s.on("data", function (d: string) {
       // Espruino has no abortive close: after destroy() data may still come.
       if (!dead) h.onData(E.toUint8Array(d));
     });
-    s.on("error", function (e: Error) {
-      err = wrenError("NET", e.message);
-    });
-    s.on("close", function () {
-      h.onClose(err);
-    });
+    s.on("error", fail);
+    s.on("close", close);
   } catch (e) {
-    // A socket object may exist and close later, but without our listeners.
-    s = 0;
-    setTimeout(function () {
-      h.onClose(wrenError("NET", (e as Error).message));
-    });
+    // connect() threw, so `s` stayed unset: write/end are no-ops.
+    fail(e as Error);
+    setTimeout(close);
   }
   return {
     write: function (b: Uint8Array) {

@@ -94,4 +94,28 @@ test("client.sleep without storage: NO_STORAGE, still disconnected and asleep", 
   assert.equal(power.sleeps, [1000]);
 });
 
+test("client.sleep with a SUBSCRIBE not yet acknowledged: saved as unacked, sent again after restore, then kept", () => {
+  const r = rig();
+  const c = r.make();
+  c.connect();
+  r.hal.clock.advanceTo(100);
+  r.broker.answering = false;
+  c.subscribe("cmd/#", { qos: 1 });
+  c.sleep(5000, () => {}, { wait: 200 });
+  r.hal.clock.advanceTo(1000);
+  assert.equal(r.power.sleeps, [5000]);
+  const rec = decodeSession(r.hal.storage.read(SESSION_RECORD)!) as SessionRecord;
+  assert.equal(rec.subs.map((x: any) => [x.topic, x.qos, !!x.u]), [["cmd/#", 1, true]]);
+  assert.equal(Object.keys((c as any)._subs), []); // the live client's own state was not marked
+  // wake: the SUBSCRIBE goes out again and, once acknowledged, the filter is part of the session
+  r.broker.answering = true;
+  const subscribesBefore = r.broker.log.filter((l) => l.dir == 0 && l.type == 8).length;
+  const w = r.make();
+  assert.is(w.restore(), undefined);
+  w.connect();
+  r.hal.clock.advanceTo(2000);
+  assert.is(r.broker.log.filter((l) => l.dir == 0 && l.type == 8).length, subscribesBefore + 1);
+  assert.equal(Object.keys((w as any)._subs), ["cmd/#"]);
+});
+
 test.run();

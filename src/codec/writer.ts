@@ -16,25 +16,27 @@ import { CORE } from "../features";
 import { PACKET_TOO_LARGE, TOO_LONG } from "./errors";
 import { utf8Write } from "./utf8";
 
-export class Writer {
+/** (a constructor function, not a class: ES5 lowering of a class costs bytes in every bundle) */
+export interface Writer {
   /** The buffer; replaced by a bigger one when a packet does not fit. */
   _b: Uint8Array;
   /** Last returned view, handed out again when the next packet has the same place and size. */
-  _v!: Uint8Array | null;
+  _v: Uint8Array | null;
   /**
    * Largest packet (bytes, header included) this writer may produce: set it to
    * the server's Maximum Packet Size (5.0 CONNACK). Default: the largest
    * encodable packet [MQTT-2.2.3]. CORE only: the tiny profile does not check.
    */
-  max!: number;
-  constructor(size?: number) {
-    this._b = new Uint8Array(size || 64);
-    if (CORE) {
-      this._v = null;
-      this.max = 268435460;
-    }
-  }
+  max: number;
 }
+
+export var Writer = function (this: Writer, size?: number) {
+  this._b = new Uint8Array(size || 64);
+  if (CORE) {
+    this._v = null;
+    this.max = 268435460;
+  }
+} as unknown as { new (size?: number): Writer; prototype: Writer };
 
 /** The writer used when an encoder is not given one (tiny: a bare buffer holder, so the class can be left out). */
 export var defaultWriter: Writer = CORE ? new Writer() : ({ _b: new Uint8Array(64) } as Writer);

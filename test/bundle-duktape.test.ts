@@ -18,6 +18,8 @@ Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k
 Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
 `;
 
+const FULL_BATTERY = "var __standinOptions = { analog: { D35: 0.65 } };\n";
+
 // The scripted broker: CONNACK, SUBACK, PUBACK; after SUBACK it sends one PUBLISH "cmd" = "on".
 const DRIVER = `
 var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
@@ -61,7 +63,8 @@ for (const [boardId, profile] of [
     }
     const b = await buildBoardBundle(loadBoard(boardId), profile);
     const qos = profile !== "tiny";
-    const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var QOS = " + qos + ";\nvar exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + DRIVER;
+    // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
+    const script = FULL_BATTERY + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var QOS = " + qos + ";\nvar exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + DRIVER;
     const r = runDuk(script);
     assert.is(r.stderr || "", "");
     // CONNECT 3.1.1, clean, keepalive 30, client id "dk".
@@ -79,6 +82,46 @@ for (const [boardId, profile] of [
       "wire e000",
       "violations 0",
     ]);
+  });
+}
+
+// The full profile ships the battery-aware keepalive: the battery read at boot picks the band.
+const KEEPALIVE_DRIVER = `
+var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    var t = s.charCodeAt(0) >> 4;
+    log.push(Math.round(Date.now() / 1000) + "s " + hex(s.substr(0, t == 1 ? 12 : 2)));
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    if (t == 12) peer.send("\\xd0\\x00");
+  };
+};
+var m = exports.connect({ host: "broker", port: 1883, clientId: "dk", keepalive: 60 });
+// a QoS 0-only sensor: a reading every 30 s, nothing ever comes back but PINGRESP
+setInterval(function () { m.publish("t", "1"); }, 30000);
+__standin.run(250000);
+print(log.join("\\n"));
+`;
+
+for (const [volts, band, keepalive] of [
+  [0.65, "full battery: keepalive 60 s as configured", "003c"],
+  [0.53, "battery at 22 %: keepalive x4 (240 s)", "00f0"],
+] as const) {
+  test(`esp32-full bundle in Duktape: ${band}; a QoS 0 sensor pings once per liveness interval, sends postpone nothing`, async () => {
+    if (!hasDuk()) {
+      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
+    }
+    const b = await buildBoardBundle(loadBoard("esp32"), "full");
+    const script = `var __standinOptions = { analog: { D35: ${volts} } };\n` + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + KEEPALIVE_DRIVER;
+    const r = runDuk(script);
+    assert.is(r.stderr || "", "");
+    const lines = r.stdout.trim().split("\n");
+    // CONNECT: 10 0e | 0004 MQTT | 04 | 02 | keepalive
+    assert.is(lines[0], "0s 100e00044d5154540402" + keepalive);
+    // with nothing received, the sensor pings at each liveness interval (= the keepalive) although it keeps sending
+    const pings = lines.filter((l) => l.endsWith(" c000")).map((l) => l.split(" ")[0]);
+    assert.equal(pings, keepalive == "003c" ? ["60s", "120s", "180s", "240s"] : ["240s"]);
   });
 }
 

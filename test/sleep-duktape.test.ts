@@ -60,6 +60,8 @@ async function boots(wake: number): Promise<string[]> {
   const b = await buildBoardBundle(loadBoard("esp32"), "full");
   const script =
     "var WAKE = " + wake + ";\n" +
+    // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
+    "var __standinOptions = { analog: { D35: 0.65 } };\n" +
     ESPRUINO_STANDIN_DUK +
     OBJECT_EVENTS +
     "function boot() {\n  var exports = {};\n  (function (exports) {\n" +

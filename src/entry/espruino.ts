@@ -5,7 +5,9 @@
  * Built as a CommonJS-style module body (scripts/lib/bundle.ts): no ES
  * `export`s here, this file assigns to Espruino's module `exports` itself so
  * no export wrapper or getters are emitted. The tiny profile gets transport +
- * clock only; core and full add URL parsing, WiFi link, storage and power.
+ * clock only; core adds URL parsing and the WiFi link; full adds storage,
+ * power, deep-sleep sessions and the battery-aware keepalive (Liveness +
+ * battery bands).
  */
 import { CORE, PERSIST } from "../features";
 import { Client, type ClientOptions } from "../client/client";
@@ -17,6 +19,8 @@ import { espruinoClientId } from "../hal/espruino/id";
 import { espruinoStorage } from "../hal/espruino/storage";
 import { espruinoPower } from "../hal/espruino/power";
 import { espruinoLink } from "../hal/espruino/link";
+import { Liveness } from "../client/liveness";
+import { applyPower } from "../client/power-policy";
 import { BATTERY, KEEPALIVE, MAX_PACKET } from "./board";
 
 /** `connect(url | options, options?)`: make a client and dial. */
@@ -45,7 +49,12 @@ export function connect(url: string | ClientOptions, options?: any): Client {
     }
   }
   if (PERSIST) {
+    // battery-aware keepalive on the board: ping only when nothing proves the
+    // link (o.liveness ms with nothing received; o.ackTimeout for answers),
+    // and battery bands scale keepalive and backoff (o.power: high, low, factor)
+    if (!o.keepalivePolicy) o.keepalivePolicy = new Liveness(o.liveness || 0, o.ackTimeout || 10000);
     k = new Client(o, hal);
+    if (BATTERY) applyPower(k as any, o.power || {});
     // Woken from deep sleep (client.sleep saved the session): resume it before dialing.
     if (o.clean === false && hal.power!.wakeReason() == "deep-sleep") k.restore();
     return k.connect();

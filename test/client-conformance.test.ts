@@ -175,4 +175,100 @@ test("[MQTT-2.3.1-1] an incoming QoS 1 PUBLISH with packet id 0: PROTOCOL error,
   assert.ok(events.includes("error:PROTOCOL"));
 });
 
+/** A 5.0 client, opened, CONNECT taken; CONNACK (hex) not yet given unless `connack`. */
+function v5(connack?: string, opts: any = {}) {
+  const r = setup(Object.assign({ protocolVersion: 5, reconnect: { min: 10, jitter: 0 } }, opts), false);
+  r.client.connect();
+  r.hal.c().h.onOpen();
+  take(r.hal.c());
+  if (connack) r.hal.c().h.onData(bytes(connack));
+  return r;
+}
+
+test("MQTT 5.0 [MQTT-3.2.2-15] server Maximum Packet Size: larger publishes (also queued before CONNACK) fail with PACKET_TOO_LARGE, unwritten, not in flight", () => {
+  const { hal, client } = v5();
+  const log: string[] = [];
+  const cb = (n: string) => (e: any) => log.push(n + ":" + (e ? e.code : "ok"));
+  const big = "x".repeat(30);
+  // queued while CONNECTING
+  client.publish("t", big, { qos: 1 }, cb("q1"));
+  client.publish("t", big, cb("q0"));
+  client.publish("t", "s", cb("small"));
+  // 20 08 | 00 00 | props 05: 27 00000014 (20 bytes)
+  hal.c().h.onData(bytes("20080000052700000014"));
+  assert.equal(log, ["q1:PACKET_TOO_LARGE", "q0:PACKET_TOO_LARGE", "small:ok"]);
+  // 30 05 | 0001 "t" | props 00 | "s"
+  assert.equal(take(hal.c()), ["30050001740073"]);
+  assert.is(client._out.length, 0);
+  assert.is(client._q._a.length, 0);
+  client.publish("t", big, { qos: 2 }, cb("live"));
+  assert.equal(log.slice(3), ["live:PACKET_TOO_LARGE"]);
+  assert.equal(take(hal.c()), []);
+  assert.is(client._out.length, 0);
+  // the limit is the connection's: a CONNACK without it lifts it
+  hal.c().h.onClose();
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes("2003000000"));
+  client.publish("t", big, cb("next"));
+  assert.equal(log.slice(4), ["next:ok"]);
+  assert.is(take(hal.c()).length, 1);
+});
+
+test("MQTT 5.0 [MQTT-3.2.2-11] server Maximum QoS 1: a QoS 2 publish (also queued) fails with QOS_NOT_SUPPORTED, nothing sent", () => {
+  const { hal, client } = v5();
+  const log: string[] = [];
+  client.publish("t", "a", { qos: 2 }, (e: any) => log.push("q:" + (e ? e.code : "ok")));
+  // 20 05 | 00 00 | props 02: 24 01
+  hal.c().h.onData(bytes("20050000022401"));
+  client.publish("t", "b", { qos: 2 }, (e: any) => log.push("l:" + (e ? e.code : "ok")));
+  assert.equal(log, ["q:QOS_NOT_SUPPORTED", "l:QOS_NOT_SUPPORTED"]);
+  assert.equal(take(hal.c()), []);
+  assert.is(client._out.length, 0);
+  client.publish("t", "c", { qos: 1 });
+  // 32 07 | 0001 "t" | id 0001 | props 00 | "c"
+  assert.equal(take(hal.c()), ["32070001740001" + "0063"]);
+});
+
+test("MQTT 5.0 [MQTT-3.2.2-14] server Retain Available 0: a retained publish fails with RETAIN_NOT_SUPPORTED, nothing sent", () => {
+  const { hal, client } = v5("20050000022500");
+  const log: string[] = [];
+  client.publish("t", "a", { retain: true }, (e: any) => log.push(e ? e.code : "ok"));
+  client.publish("t", "b", { qos: 1, retain: true }, (e: any) => log.push(e ? e.code : "ok"));
+  assert.equal(log, ["RETAIN_NOT_SUPPORTED", "RETAIN_NOT_SUPPORTED"]);
+  assert.equal(take(hal.c()), []);
+  assert.is(client._out.length, 0);
+});
+
+test("end(): a pending callback that throws does not stop the others, the end event or end()'s callback; the first error is rethrown", () => {
+  const { client, events } = setup();
+  const log: string[] = [];
+  client.publish("t", "a", { qos: 1 }, (e: any) => {
+    log.push("a:" + e.code);
+    throw new Error("first");
+  });
+  client.publish("t", "b", { qos: 1 }, (e: any) => {
+    log.push("b:" + e.code);
+    throw new Error("second");
+  });
+  client.publish("t", "c", { qos: 1 }, (e: any) => log.push("c:" + e.code));
+  assert.throws(() => client.end(() => log.push("end cb")), /first/);
+  assert.equal(log, ["a:ENDED", "b:ENDED", "c:ENDED", "end cb"]);
+  assert.equal(events, ["close", "end"]);
+  assert.is(client._out.length, 0);
+  assert.is(client._s, 4);
+});
+
+test("MQTT 5.0 [MQTT-3.2.2-4] CONNACK with Session Present 1 after Clean Start 1: PROTOCOL error, connection dropped, no connect", () => {
+  const { hal, client, events } = v5("2003010000");
+  assert.equal(events, ["error:PROTOCOL", "close"]);
+  assert.is(hal.c().destroyed, true);
+  assert.is(client._s, 0);
+  // with Clean Start 0 a present session is fine
+  const r = v5("2003010000", { clean: false });
+  assert.equal(r.events, ["connect"]);
+  assert.is(r.client._s, 3);
+});
+
 test.run();

@@ -213,8 +213,10 @@ export interface Client {
   _win: number;
   /** Core: packet ids may clash with ids in flight (counter wrapped, or session restored): nid() scans. */
   _idScan?: number;
-  /** core: own writer when maxPacketSize is set (its `max`), else the codec's shared one */
+  /** core: own writer when maxPacketSize (or 5.0: the server's) is set (its `max`), else the codec's shared one */
   _wr: Writer | undefined;
+  /** 5.0: the last CONNACK's properties (server limits) */
+  _cp?: Properties;
 
   connect(): Client;
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback): Client;
@@ -342,10 +344,12 @@ P.end = function (force?: boolean | Callback, cb?: Callback) {
     else k.destroy();
     c.emit("close");
   }
-  // (also when already ENDED: reconnect:false ends without failing pending work)
-  if (CORE) ended(c);
+  // (also when already ENDED: reconnect:false ends without failing pending work;
+  // `k`, done with, takes the first error a callback threw, rethrown last)
+  if (CORE) k = ended(c);
   c.emit("end");
   if (cb) cb();
+  if (CORE && k) throw (k as any)[0];
   return c;
 };
 
@@ -362,6 +366,8 @@ P.onPacket = function (p: Packet) {
   else if (t == PacketType.CONNACK) {
     // 3.1.1: 1..5 refused [MQTT-3.2.2.3]; 5.0: reason codes >= 0x80
     if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && c._v == 4 && REFUSED.split(",")[k - 1]) || "" + k);
+    // 5.0: after Clean Start 1 we have no session, so a present one is an error [MQTT-3.2.2-4]
+    if (V5 && c._v == 5 && (p as ConnackPacket).sessionPresent && c._o.clean !== false) return drop(c, "PROTOCOL", "2");
     c._s = State.CONNECTED;
     c._n = 0;
     if (CORE) connack(c, p as ConnackPacket);
@@ -479,14 +485,25 @@ function unsubCore(c: Client, f: string[], opts: { properties?: Properties } | u
     }
 }
 
-/** Core: end(): callbacks of unacknowledged and queued messages get ENDED. */
-function ended(c: Client): void {
+/**
+ * Core: end(): callbacks of unacknowledged and queued messages get ENDED; one
+ * that throws stops neither the others nor end(): returns [first error thrown]
+ * (try/catch, no `finally`: Espruino has bugs with it).
+ */
+function ended(c: Client): any {
   var err = wrenError("ENDED"),
     a: (Pending | Queued)[] = c._out,
-    e: Pending | Queued | undefined;
+    e: Pending | Queued | undefined,
+    x: any;
   c.connected = false;
   c._out = [];
-  while ((e = a.shift() || c._q.shift())) if (e.cb) e.cb(err);
+  while ((e = a.shift() || c._q.shift()))
+    try {
+      if (e.cb) e.cb(err);
+    } catch (y) {
+      x = x || [y];
+    }
+  return x;
 }
 
 /** Core: CONNACK accepted. */
@@ -498,9 +515,12 @@ function connack(c: Client, p: ConnackPacket, x?: Properties): void {
     k: string | number = c._ka,
     a: Subscription[] = [];
   c.connected = true;
-  if (V5 && (x = p.properties)) {
+  // 5.0: this connection's server limits; go() checks Maximum QoS and Retain Available
+  if (V5 && (c._cp = x = p.properties || {})) {
     if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
     if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
+    // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
+    if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
   }
   c._kp.start(now(c), k);
   if (!p.sessionPresent) {
@@ -624,9 +644,10 @@ function ack(c: Client, t: number, id: number): void {
 function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number, x?: Encoded): boolean | void {
   // (`t` is set when sent; x: a scratch local, see nid)
   var e = { p: p, cb: cb, w: w } as Pending;
-  // SUBSCRIBE/UNSUBSCRIBE the codec refuses (too large, too long, bad property;
-  // pub() checked publishes): now, else written as nothing, it would wait forever
-  if (w > 5 && typeof (x = enc(c, p)) == "string") return fail(c, cb, wrenError(x));
+  // a packet the codec refuses (too large, too long, bad property): now, else
+  // written as nothing, it would wait forever (a publish: pub() checked it,
+  // but a 5.0 server's Maximum Packet Size may have come since)
+  if ((V5 || w > 5) && typeof (x = enc(c, p)) == "string") return fail(c, cb, wrenError(x));
   p.messageId = nid(c);
   c._out.push(e);
   if (c._s == State.CONNECTED) send(c, e), arm(c);
@@ -668,20 +689,30 @@ function nid(c: Client, i?: number, h?: number, m?: any): number {
   return (c._id = id);
 }
 
-/** Core: send a publish now if connected and (QoS > 0) the window has room. */
-function go(c: Client, e: Queued): boolean {
+/**
+ * Core: send a publish now if connected and (QoS > 0) the window has room, or
+ * fail it if this connection cannot take it: the codec refuses it (5.0: over
+ * the server's Maximum Packet Size, which may have come after pub() checked),
+ * 5.0: QoS above the server's Maximum QoS [MQTT-3.2.2-11], retained when
+ * Retain Available is 0 [MQTT-3.2.2-14].
+ */
+function go(c: Client, e: Queued, x?: Encoded | 0): boolean {
   var p = e.p;
   if (c._s != State.CONNECTED) return false;
-  if (p.qos) {
+  // (connack() set `_cp` before any publish goes)
+  if (V5 && (x = p.qos > c._cp!.maximumQoS! ? "QOS_NOT_SUPPORTED" : p.retain && c._cp!.retainAvailable == false ? "RETAIN_NOT_SUPPORTED" : 0))
+    fail(c, e.cb, wrenError(x, p.topic));
+  else if (p.qos) {
     // the window counts everything awaiting an ack (a pending SUBSCRIBE takes a slot too): no scan per publish
     if (c._out.length >= c._win) return false;
     // PUBACK (QoS 1) or PUBREC (QoS 2)
     track(c, p, e.cb, 3 + p.qos);
-  } else {
-    // (send() then marks the written packet DUP: harmless, a QoS 0 publish is never sent again)
-    send(c, e as unknown as Pending);
-    if (e.cb) e.cb();
   }
+  // QoS 0: 5.0 encodes once and writes only what the codec took; 3.1.1 has no
+  // limit that changes after pub() checked it, so the core build just sends
+  // (send() marks the packet DUP: harmless, a QoS 0 publish is never sent again)
+  else if (V5 && typeof (x = enc(c, p)) == "string") fail(c, e.cb, wrenError(x, p.topic));
+  else V5 ? write(c, x as Encoded) : send(c, e as unknown as Pending), e.cb && e.cb();
   return true;
 }
 

@@ -141,6 +141,6 @@ Decoder.prototype.push = function (this: Decoder, c: Uint8Array): void {
 };
 
 Decoder.prototype._e = function (this: Decoder, code: string): void {
-this._g = NaN;
-this._h.onError(wrenError(code));
+  this._g = NaN;
+  this._h.onError(wrenError(code));
 };

@@ -271,4 +271,24 @@ test("MQTT 5.0 [MQTT-3.2.2-4] CONNACK with Session Present 1 after Clean Start 1
   assert.is(r.client._s, 3);
 });
 
+test("[MQTT-3.2.2-15 / 2.2.3] resubscribe on a new session that would exceed maxPacketSize goes out as one SUBSCRIBE per filter", () => {
+  const { hal, client, events } = setup({ maxPacketSize: 20, reconnect: { min: 10, max: 10, jitter: 0 } }, false);
+  client.connect();
+  hal.c().h.onOpen();
+  hal.c().h.onData(bytes("20020000"));
+  take(hal.c());
+  for (const f of ["aaaa/1", "aaaa/2", "aaaa/3"]) client.subscribe(f, { qos: 0 });
+  // each fits alone: 82 0b | id | 0006 "aaaa/n" | 00 (13 bytes)
+  assert.equal(take(hal.c()).length, 3);
+  hal.c().h.onData(bytes("9003000100 9003000200 9003000300"));
+  hal.c().h.onClose();
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  // no session: together they would be 31 bytes > 20, so three SUBSCRIBEs, ids 4..6, and no error
+  hal.c().h.onData(bytes("20020000"));
+  assert.equal(take(hal.c()), ["820b0004000661616161 2f3100", "820b0005000661616161 2f3200", "820b0006000661616161 2f3300"].map((x) => x.replace(/ /g, "")));
+  assert.not.ok(events.some((e) => e.startsWith("error:PACKET_TOO_LARGE")));
+});
+
 test.run();

@@ -124,6 +124,8 @@ export interface Pending {
 /** 3.1.1 CONNACK return codes 1..5 [MQTT-3.2.2.3]; split where used (a plain string: the tiny bundle drops it). */
 var REFUSED = "unacceptable protocol version,identifier rejected,server unavailable,bad username or password,not authorized";
 
+function noop(): void {}
+
 function fn(x: unknown): x is Function {
   return typeof x == "function";
 }
@@ -527,7 +529,9 @@ function connack(c: Client, p: ConnackPacket, x?: Properties): void {
     // a new session: the server forgot our subscriptions and its QoS 2 ids
     c._in2 = [];
     for (k in c._subs) a.push(c._subs[k]);
-    if (a[0]) track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, void 0, PacketType.SUBACK);
+    // one SUBSCRIBE; too large for the packet size limit: one per filter
+    if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, noop, PacketType.SUBACK))
+      for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]] } as SubscribePacket, void 0, PacketType.SUBACK);
   }
   // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
   // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came

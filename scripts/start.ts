@@ -14,6 +14,7 @@ import * as net from "node:net";
 import { buildAll } from "./build";
 import { repoPath } from "./lib/paths";
 import { installEspruino } from "../test/support/espruino-standin";
+import { installObjectEvents } from "../test/support/espruino-bundle";
 import { connect as nodeConnect } from "../src/entry/node";
 
 function arg(name: string, def: string): string {
@@ -25,27 +26,6 @@ const seconds = +arg("seconds", "16");
 const profile = arg("profile", "core");
 const interval = +arg("interval", "1000");
 const keepalive = +arg("keepalive", "4");
-
-/** Espruino gives every object on/emit (hidden "#on<event>" listeners); the sensor's bundle relies on it. */
-function installObjectEvents(): void {
-  const P = Object.prototype as any;
-  if (P.on) return;
-  Object.defineProperty(P, "on", {
-    configurable: true,
-    value: function (ev: string, fn: Function) {
-      const k = "#on" + ev;
-      Object.defineProperty(this, k, { configurable: true, writable: true, value: (this[k] || []).concat(fn) });
-      return this;
-    },
-  });
-  Object.defineProperty(P, "emit", {
-    configurable: true,
-    value: function (ev: string, ...a: unknown[]) {
-      const l = this["#on" + ev];
-      if (l) for (const fn of l.slice()) fn.apply(this, a);
-    },
-  });
-}
 
 /** A pass-through TCP proxy in front of the broker that counts the sensor's bytes on the wire. */
 async function countingProxy(host: string, port: number) {

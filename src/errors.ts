@@ -12,6 +12,14 @@ export interface WrenError extends Error {
   code: string;
 }
 
+/**
+ * `typeof x == "string"` once: the codec reports errors as code strings in
+ * place of bytes or packets, so the check is everywhere (14 bytes a use).
+ */
+export function isStr(x: unknown): x is string {
+  return typeof x == "string";
+}
+
 export function wrenError(code: string, detail?: string): WrenError {
   const e = new Error(detail ? code + ": " + detail : code) as WrenError;
   e.code = code;

@@ -1,148 +1,309 @@
 /**
- * The tiny profile's own code path (WREN_CORE=false): built with esbuild the
- * way the bundles are, then driven on the virtual clock like the core client.
+ * The tiny profile's client (src/tiny): driven on a virtual clock with
+ * scripted sockets, so every byte and every millisecond is asserted exactly.
+ * The real tiny bundle runs against brokers in tiny-brokers.test.ts and in
+ * Duktape in bundle-duktape.test.ts.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
-import { bytes, take, vhal, CONNACK } from "./support/virtual";
+import { tinyClient, type TinyOptions } from "../src/tiny/client";
+import { installEmitter } from "../src/client/emitter";
+import { vclock } from "./support/virtual";
 
-const root = new URL("..", import.meta.url).pathname;
-const defs = { WREN_CORE: "false", WREN_V5: "false", WREN_PERSIST: "false" };
-// two passes, like the bundles: the first folds the feature flags, the second drops what only dead branches used
-const one = await build({
-  stdin: { contents: 'export { Client } from "./src/client/client"; export { installEmitter } from "./src/client/emitter";', resolveDir: root, loader: "ts" },
-  bundle: true,
-  write: false,
-  format: "esm",
-  platform: "neutral",
-  minifySyntax: true,
-  define: defs,
-});
-const two = await build({
-  stdin: { contents: one.outputFiles[0].text, resolveDir: root, loader: "js" },
-  bundle: true,
-  write: false,
-  format: "esm",
-  platform: "neutral",
-  minifySyntax: true,
-  treeShaking: true,
-});
-const code = two.outputFiles[0].text;
-const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wren-tiny-")), "tiny.mjs");
-fs.writeFileSync(file, code);
-const mod = await import(pathToFileURL(file).href);
-mod.installEmitter(mod.Client.prototype);
-const Tiny = mod.Client;
-
-test("tiny: the core-only parts are not in the tiny build", () => {
-  for (const s of ['"QUEUE_DROPPED"', '"BAD_TOPIC"', '"ACK_TIMEOUT"', '"identifier rejected"', '"drop-oldest"', "._kp", "._in2"])
-    assert.not.ok(code.includes(s), s);
-  assert.ok(code.includes('"PING_TIMEOUT"'));
-});
-
-function tiny(opts: any = {}) {
-  const hal = vhal(0);
-  const c = new Tiny(Object.assign({ clientId: "c" }, opts), hal);
-  const events: string[] = [];
-  ["connect", "close", "offline", "reconnect", "end"].forEach((e) => c.on(e, () => events.push(e)));
-  c.on("error", (e: any) => events.push("error:" + e.code));
-  const msgs: string[] = [];
-  c.on("message", (t: string, p: Uint8Array) => msgs.push(t + "=" + Buffer.from(p)));
-  return { hal, c, events, msgs };
+/** A socket like Espruino's: binary strings, on/emit; the test fires its events. */
+class FakeSocket {
+  out: string[] = [];
+  ended = false;
+  ev: { [e: string]: ((a?: any) => void)[] } = {};
+  constructor(public target: any, public onOpen: () => void) {}
+  on(e: string, fn: (a?: any) => void) {
+    (this.ev[e] = this.ev[e] || []).push(fn);
+  }
+  write(s: string) {
+    this.out.push(s);
+  }
+  end() {
+    this.ended = true;
+  }
+  fire(e: string, a?: any) {
+    for (const fn of this.ev[e] || []) fn(a);
+  }
+  data(hexBytes: string) {
+    this.fire("data", Buffer.from(hexBytes.replace(/\s/g, ""), "hex").toString("latin1"));
+  }
+  take(): string[] {
+    return this.out.splice(0).map((s) => Buffer.from(s, "latin1").toString("hex"));
+  }
 }
 
-test("tiny: CONNECT (clean, keepalive), QoS 0 publish, OFFLINE when not connected", () => {
-  const { hal, c, events } = tiny({ clean: false, username: "ignored" });
+const CONNACK = "20020000";
+
+function rig(opts: Partial<TinyOptions> = {}, random = 0.5) {
+  const clock = vclock();
+  const socks: FakeSocket[] = [];
+  let dialError: Error | null = null;
+  const live = new Set<unknown>();
+  const c: any = tinyClient(
+    Object.assign({ host: "h", port: 1883, clientId: "c" }, opts) as TinyOptions,
+    (target, onOpen) => {
+      if (dialError) throw dialError;
+      const s = new FakeSocket(target, onOpen);
+      socks.push(s);
+      return s;
+    },
+    clock.now,
+    (fn, ms) => {
+      const t = clock.setTimer(() => (live.delete(t), fn()), ms);
+      live.add(t);
+      return t;
+    },
+    // Espruino's clearTimeout throws on a timer that already fired, and clears ALL timers when given undefined
+    (t) => {
+      if (!live.has(t)) throw new Error("clearTimer of a timer that is not pending");
+      live.delete(t);
+      clock.clearTimer(t);
+    },
+    () => random,
+  );
+  installEmitter(c);
+  const events: string[] = [];
+  for (const e of ["connect", "close", "offline", "reconnect", "end"]) c.on(e, () => events.push(e));
+  c.on("error", (e: any) => events.push("error:" + e.message));
+  const msgs: string[] = [];
+  c.on("message", (t: string, p: string) => msgs.push(t + "=" + Buffer.from(p, "latin1").toString("hex")));
+  return {
+    c,
+    clock,
+    socks,
+    events,
+    msgs,
+    s: () => socks[socks.length - 1],
+    failDial: (e: Error | null) => (dialError = e),
+    /** open the socket and answer CONNACK */
+    up() {
+      const s = socks[socks.length - 1];
+      s.onOpen();
+      s.data(CONNACK);
+      return s.take();
+    },
+  };
+}
+
+test("tiny: CONNECT bytes (3.1.1, clean, keepalive, id, credentials)", () => {
+  const r = rig({ keepalive: 30 });
+  r.c.connect();
+  assert.is(r.socks.length, 1);
+  assert.equal(r.s().target.host, "h");
+  assert.equal(r.s().take(), []); // nothing before the socket opens
+  r.s().onOpen();
+  // 10 0d | 00 04 MQTT | 04 | flags 02 (clean) | keepalive 001e | id "c"
+  assert.equal(r.s().take(), ["100d00044d5154540402001e000163"]);
+  const u = rig({ username: "u", password: "pw" });
+  u.c.connect();
+  u.s().onOpen();
+  // flags c2: username, password, clean
+  assert.equal(u.s().take(), ["101400044d51545404c2003c0001630001750002" + "7077"]);
+  const p = rig({ password: "pw" }); // a password without a username is not sent [MQTT-3.1.2-22]
+  p.c.connect();
+  p.s().onOpen();
+  assert.equal(p.s().take(), ["100d00044d5154540402003c000163"]);
+  assert.throws(() => rig({ clientId: "caf\u00e9" }), (e: any) => e.code == "BAD_STRING" && e.message == "BAD_STRING");
+  assert.throws(() => rig({ username: "u", password: "p\u00e4ss" }), (e: any) => e.code == "BAD_STRING" && !/ss/.test(e.message));
+});
+
+test("tiny: publish QoS 0 (retain), done once written; OFFLINE, BAD_TOPIC, BAD_PAYLOAD reported, nothing written", () => {
+  const r = rig();
   const log: any[] = [];
-  c.publish("t", "x", (e: any) => log.push(e && e.code));
-  assert.equal(log, ["OFFLINE"]);
-  c.connect();
-  hal.c().h.onOpen();
-  assert.equal(take(hal.c()), ["100d00044d5154540402003c000163"]);
-  hal.c().h.onData(bytes(CONNACK));
-  assert.equal(events, ["connect"]);
-  c.publish("t", "hi", { qos: 1 }, (e: any) => log.push(e)); // QoS forced to 0 in tiny
-  assert.equal(take(hal.c()), ["30050001746869"]);
-  assert.equal(log, ["OFFLINE", undefined]);
+  r.c.publish("t", "x", (e: any) => log.push(e && e.code));
+  r.c.publish("t", "x"); // no callback: the error event
+  r.c.connect();
+  r.up();
+  r.c.publish("a/b", "hi", (e: any) => log.push(e));
+  r.c.publish("a/b", "hi", { retain: true });
+  r.c.publish("n", 21.5 as any);
+  assert.equal(r.s().take(), ["300700036112f6268" .replace("12f6268", "2f626869"), "310700036" + "12f626869", "300700016e32312e35"]);
+  for (const t of ["", "a/+", "a/#", "x\0", "t/\u00e9"]) r.c.publish(t, "p", (e: any) => log.push(e && e.code));
+  r.c.publish("t", "\u0100", (e: any) => log.push(e && e.code));
+  r.c.publish("t", "\xff\x00"); // bytes are fine
+  assert.equal(r.s().take(), ["300500017" + "4ff00"]);
+  assert.equal(log, ["OFFLINE", undefined, "BAD_TOPIC", "BAD_TOPIC", "BAD_TOPIC", "BAD_TOPIC", "BAD_TOPIC", "BAD_PAYLOAD"]);
+  assert.equal(r.events, ["error:OFFLINE", "connect"]);
 });
 
-test("tiny: subscribe QoS 0, messages, resubscribe after reconnect, unsubscribe", () => {
-  const { hal, c, msgs, events } = tiny({ reconnect: { min: 100, jitter: 0 } });
-  c.subscribe("a/+", { qos: 2 }); // offline: sent on connect
-  c.connect();
-  hal.c().h.onOpen();
-  take(hal.c());
-  hal.c().h.onData(bytes(CONNACK));
-  assert.equal(take(hal.c()), ["820800010003612f2b00"]);
-  hal.c().h.onData(bytes("9003000100 30070003612f627879 d000"));
-  assert.equal(msgs, ["a/b=xy"]);
-  c.subscribe(["x", "y"]);
-  assert.equal(take(hal.c()), ["820a00020001780000017900"]);
-  hal.c().h.onClose();
-  assert.equal(events, ["connect", "close", "offline"]);
-  hal.clock.advance(100);
-  hal.c().h.onOpen();
-  take(hal.c());
-  hal.c().h.onData(bytes(CONNACK));
-  assert.equal(take(hal.c()), ["821000030003612f2b0000017800000179" + "00"]);
-  c.unsubscribe("x");
-  assert.equal(take(hal.c()), ["a205000400" + "0178"]);
-  assert.equal(Object.keys(c._subs), ["a/+", "y"]);
-});
-
-test("tiny: keepalive PINGREQ timing and ping timeout -> reconnect with backoff", () => {
-  const { hal, c, events } = tiny({ keepalive: 10, reconnect: { min: 1000, max: 4000, jitter: 0 } });
-  c.connect();
-  hal.c().h.onOpen();
-  hal.c().h.onData(bytes(CONNACK));
-  take(hal.c());
-  hal.clock.advance(9999);
-  assert.equal(take(hal.c()), []);
-  hal.clock.advance(1);
-  assert.equal(take(hal.c()), ["c000"]);
-  hal.c().h.onData(bytes("d000"));
-  hal.clock.advance(10000);
-  assert.equal(take(hal.c()), ["c000"]);
-  hal.clock.advance(9999);
-  assert.is(hal.c().destroyed, false);
-  hal.clock.advance(1);
-  assert.is(hal.c().destroyed, true);
-  assert.equal(events, ["connect", "error:PING_TIMEOUT", "close", "offline"]);
-  // reconnect gaps 1000, 2000, 4000, 4000 (jitter 0)
-  const gaps: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const n = hal.conns.length, t = hal.clock.now();
-    while (hal.conns.length == n) hal.clock.advance(1);
-    gaps.push(hal.clock.now() - t);
-    hal.c().h.onClose(new Error("refused"));
+test("tiny: packets split at every byte, several in one chunk, a 2-byte remaining length", () => {
+  const big = "ab".repeat(200); // 200 payload bytes: remaining length 205 = cd 01
+  const stream =
+    CONNACK +
+    "9003000100" + // SUBACK
+    "3007" + "0003612f62" + "7879" + // PUBLISH a/b = xy
+    "30cd01" + "0003612f63" + big + // PUBLISH a/c, 200 bytes
+    "d000" + // PINGRESP
+    "3005" + "0001" + "74" + "0000"; // PUBLISH t = 00 00
+  const want = ["a/b=7879", "a/c=" + big, "t=0000"];
+  for (let cut = 1; cut < stream.length / 2; cut++) {
+    const r = rig();
+    r.c.connect();
+    r.s().onOpen();
+    r.s().data(stream.slice(0, cut * 2));
+    r.s().data(stream.slice(cut * 2));
+    assert.equal(r.msgs, want, "cut at " + cut);
+    assert.equal(r.events, ["connect"]);
   }
-  assert.equal(gaps, [1000, 2000, 4000, 4000]);
-  assert.is(hal.clock.pending(), 1);
+  const r = rig();
+  r.c.connect();
+  r.s().onOpen();
+  for (let i = 0; i < stream.length; i += 2) r.s().data(stream.slice(i, i + 2)); // one byte at a time
+  assert.equal(r.msgs, want);
 });
 
-test("tiny: CONNACK refused, connect timeout, broker garbage, end() stops it all", () => {
-  const { hal, c, events } = tiny({ reconnect: { min: 10, jitter: 0 } });
-  c.connect();
-  hal.c().h.onOpen();
-  hal.c().h.onData(bytes("20020005"));
-  assert.equal(events, ["error:CONNACK_REFUSED", "close"]);
-  hal.clock.advance(10);
-  hal.clock.advance(30000);
-  assert.equal(events.slice(2), ["reconnect", "error:CONNECT_TIMEOUT", "close"]);
-  hal.clock.advance(20); // second backoff step
-  hal.c().h.onOpen();
-  hal.c().h.onData(bytes(CONNACK));
-  hal.c().h.onData(bytes("40020001")); // PUBACK: not decodable in tiny
-  assert.equal(events.slice(5), ["reconnect", "connect", "error:BAD_TYPE", "close", "offline"]);
-  c.end();
-  hal.clock.advance(1e6);
-  assert.is(hal.clock.pending(), 0);
-  assert.equal(events.slice(-1), ["end"]);
+test("tiny: a remaining length over the maximum packet size (or 5 bytes long) drops the link", () => {
+  const r = rig({ reconnect: { min: 100 } }, 1);
+  r.c.connect();
+  r.up();
+  r.s().data("30 ff ff ff ff 7f"); // 5-byte remaining length [MQTT-2.2.3]
+  assert.equal(r.events, ["connect", "error:PACKET_TOO_LARGE", "close", "offline"]);
+  assert.is(r.socks[0].ended, true);
+  r.socks[0].data("3005000174" + "0000"); // a dead socket's data is ignored
+  assert.equal(r.msgs, []);
+});
+
+test("tiny: subscribe offline goes out on connect, every filter again after a reconnect; unsubscribe", () => {
+  const r = rig({ reconnect: { min: 100 } }, 1);
+  r.c.subscribe("a/+");
+  r.c.connect();
+  // SUBSCRIBE 82 | id 0001 | 0003 a/+ | QoS 0
+  assert.equal(r.up(), ["100d00044d5154540402003c000163", "820800010003612f2b00"]);
+  r.c.subscribe(["x", "y"]);
+  assert.equal(r.s().take(), ["820a00020001780000017900"]);
+  r.s().fire("close");
+  assert.equal(r.events, ["connect", "close", "offline"]);
+  r.clock.advance(100);
+  assert.is(r.socks.length, 2);
+  assert.equal(r.up().slice(1), ["821000030003612f2b0000017800000179" + "00"]);
+  r.c.unsubscribe("x");
+  assert.equal(r.s().take(), ["a205000400" + "0178"]);
+  r.c.unsubscribe(["a/+", "zz"]);
+  assert.equal(r.s().take(), ["a20b00050003612f2b00027a7a"]);
+  r.s().fire("close");
+  r.clock.advance(100);
+  assert.equal(r.up().slice(1), ["8206000600017900"]);
+  assert.throws(() => r.c.subscribe("t/\u00e9"), (e: any) => e.code == "BAD_STRING");
+});
+
+test("tiny: PINGREQ only after keepalive with nothing sent; sends postpone it; no answer -> PING_TIMEOUT", () => {
+  const r = rig({ keepalive: 10, reconnect: { min: 1000 } }, 1);
+  r.c.connect();
+  r.up();
+  r.clock.advance(9999);
+  assert.equal(r.s().take(), []);
+  r.clock.advance(1);
+  assert.equal(r.s().take(), ["c000"]); // 10 s after CONNECT
+  r.s().data("d000");
+  r.clock.advance(4000);
+  r.c.publish("t", "1"); // at 14 s: the next ping moves to 24 s
+  r.s().take();
+  r.clock.advance(9999);
+  assert.equal(r.s().take(), []);
+  r.clock.advance(1);
+  assert.equal(r.s().take(), ["c000"]); // 24 s
+  r.clock.advance(5000);
+  r.c.publish("t", "2"); // a send while the ping is unanswered does not postpone the timeout
+  r.s().take();
+  r.clock.advance(4999);
+  assert.is(r.s().ended, false);
+  r.clock.advance(1);
+  assert.is(r.s().ended, true); // 34 s: 10 s after the PINGREQ
+  assert.equal(r.events, ["connect", "error:PING_TIMEOUT", "close", "offline"]);
+  const z = rig({ keepalive: 0 });
+  z.c.connect();
+  z.up();
+  assert.is(z.clock.pending(), 0); // keepalive 0: no timer at all
+  z.clock.advance(1e7);
+  assert.equal(z.s().take(), []);
+});
+
+test("tiny: backoff min x 2^n capped at max, x random (full jitter), reset by a CONNACK", () => {
+  const r = rig({ reconnect: { min: 1000, max: 5000 } }, 0.5);
+  r.c.connect();
+  const gaps: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const n = r.socks.length,
+      t = r.clock.now();
+    r.s().fire("error", { message: "connection refused" });
+    r.s().fire("close");
+    while (r.socks.length == n) r.clock.advance(1);
+    gaps.push(r.clock.now() - t);
+  }
+  // 0.5 x (1000, 2000, 4000, 5000, 5000, 5000)
+  assert.equal(gaps, [500, 1000, 2000, 2500, 2500, 2500]);
+  assert.equal(r.events.slice(0, 4), ["error:NET: connection refused", "close", "reconnect", "error:NET: connection refused"]);
+  r.up();
+  r.s().fire("close"); // after a session: from the start again
+  const t = r.clock.now();
+  r.clock.advance(499);
+  assert.is(r.socks.length, 7);
+  r.clock.advance(1);
+  assert.is(r.socks.length, 8);
+  assert.is(r.clock.now() - t, 500);
+});
+
+test("tiny: CONNACK refused, connect timeout, a dial that throws, end() stops everything", () => {
+  const r = rig({ reconnect: { min: 10 } }, 1);
+  r.c.connect();
+  r.s().onOpen();
+  r.s().data("20020005");
+  assert.equal(r.events, ["error:CONNACK_REFUSED: 5", "close"]);
+  r.clock.advance(10);
+  r.clock.advance(30000); // opened, no CONNACK
+  assert.equal(r.events.slice(2), ["reconnect", "error:CONNECT_TIMEOUT", "close"]);
+  r.failDial(new Error("Unable to locate host"));
+  r.clock.advance(40);
+  assert.equal(r.events.slice(5), ["reconnect", "error:NET: Unable to locate host", "close"]);
+  r.failDial(null);
+  r.clock.advance(80);
+  r.up();
+  r.c.end();
+  assert.equal(r.s().take(), ["e000"]); // DISCONNECT
+  assert.is(r.s().ended, true);
+  assert.equal(r.events.slice(8), ["reconnect", "connect", "close", "end"]);
+  r.clock.advance(1e7);
+  assert.is(r.clock.pending(), 0);
+  assert.is(r.socks.length, 3); // (the dial that threw made no socket)
+  // end(true): no DISCONNECT; end inside an error listener: no reconnect
+  const f = rig();
+  f.c.connect();
+  f.up();
+  f.c.end(true);
+  assert.equal(f.s().take(), []);
+  const g = rig();
+  g.c.on("error", () => g.c.end());
+  g.c.connect();
+  g.s().fire("error", { message: "reset" });
+  g.clock.advance(1e7);
+  assert.is(g.socks.length, 1);
+  // (end() ran inside the error event, before the drop's own close event)
+  assert.equal(g.events, ["error:NET: reset", "end", "close"]);
+});
+
+test("tiny: a refused filter is not kept; a throwing listener neither repeats a message nor loses the next", () => {
+  const r = rig({ reconnect: { min: 10 } }, 1);
+  r.c.connect();
+  r.up();
+  r.c.subscribe("ok/#");
+  assert.throws(() => r.c.subscribe(["x", "\u00e9/x"]), (e: any) => e.code == "BAD_STRING");
+  r.s().take();
+  let n = 0;
+  r.c.on("message", () => {
+    if (n++ == 0) throw new Error("listener");
+  });
+  assert.throws(() => r.s().data("3006" + "00026f6b" + "3031" + "3006" + "00026f6b" + "3032"), /listener/);
+  r.s().data(""); // the next chunk goes on after the message whose listener threw
+  assert.equal(r.msgs, ["ok=3031", "ok=3032"]);
+  r.s().fire("close");
+  r.clock.advance(10);
+  // renewed: ok/# only (SUBSCRIBE id 0002)
+  assert.equal(r.up().slice(1), ["82090002" + "00046f6b2f23" + "00"]);
+  assert.equal(r.events, ["connect", "close", "offline", "reconnect", "connect"]);
 });
 
 test.run();

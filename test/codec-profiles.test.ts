@@ -1,8 +1,13 @@
 /**
  * The codec as each feature profile builds it (esbuild with the profile's
- * WREN_* defines, as the board bundles do): the tiny profile keeps exact bytes
- * and stream decoding for what it supports and rejects the rest; core and full
- * agree with mqtt-packet. The other codec tests run with every flag on.
+ * WREN_* defines, as the board bundles do): core and full agree with
+ * mqtt-packet. The other codec tests run with every flag on.
+ *
+ * The tiny profile has no Uint8Array codec: its client (src/tiny) writes
+ * packets as binary strings with src/tiny/packets.ts and reads the few fields
+ * it needs itself (tested in client-tiny, bundle-duktape and tiny-brokers).
+ * Here its packets are checked against mqtt-packet, and in their shipped ES5
+ * form in Duktape.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -15,6 +20,7 @@ import { canon, concat, hex, mqttParse, samplePackets, unhex } from "./support/o
 import { bundleEspruino, profileDefines } from "../scripts/lib/bundle";
 import { checkEs5 } from "../scripts/lib/es5check";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
+import { connectPacket, packet, str } from "../src/tiny/packets";
 
 type Profile = "tiny" | "core" | "full";
 const DEFINES: Record<Profile, Record<string, string>> = {
@@ -40,60 +46,58 @@ function decodeWith(c: any, bytes: Uint8Array, v: 4 | 5, size = 0) {
   return { packets, errors };
 }
 
-const tinyOut: [string, (c: any) => any, string][] = [
-  ["CONNECT", (c) => c.encodeConnect({ type: 1, protocolVersion: 4, clientId: "abc", clean: true, keepalive: 60 }), "100f00044d5154540402003c0003616263"],
-  ["CONNECT with username and password", (c) => c.encodeConnect({ type: 1, protocolVersion: 4, clientId: "c", clean: false, keepalive: 10, username: "u", password: new Uint8Array([0x70]) }), "101300044d51545404c0000a0001630001750001" + "70"],
-  ["PUBLISH QoS 0, string payload, UTF-8 topic", (c) => c.encodePublish({ type: 3, topic: "é/b", payload: "hi", qos: 0, retain: true, dup: false }, 4), "31080004c3a92f626869"],
-  ["SUBSCRIBE", (c) => c.encodeSubscribe({ type: 8, messageId: 1, subscriptions: [{ topic: "a/b", qos: 0 }] }, 4), "82080001000361" + "2f6200"],
-  ["UNSUBSCRIBE", (c) => c.encodeUnsubscribe({ type: 10, messageId: 2, unsubscriptions: ["a/b"] }, 4), "a207000200036" + "12f62"],
-  ["PINGREQ", (c) => c.encodePingreq(), "c000"],
-  ["DISCONNECT", (c) => c.encodeDisconnect(4), "e000"],
+const latin1Bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
+const ALL_BYTES = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
+
+// What the tiny client writes, built with its own functions: [name, binary string, hex, as mqtt-packet parses it].
+const tinyOut: [string, string, string, any][] = [
+  ["CONNECT", connectPacket("abc", 60), "100f00044d5154540402003c0003616263", { type: 1, protocolVersion: 4, clientId: "abc", clean: true, keepalive: 60 }],
+  [
+    "CONNECT with username and password",
+    connectPacket("c", 10, "u", "pw"),
+    "101400044d51545404c2000a0001630001750002" + "7077",
+    { type: 1, protocolVersion: 4, clientId: "c", clean: true, keepalive: 10, username: "u", password: "hex:7077" },
+  ],
+  // a password without a username is not sent [MQTT-3.1.2-22]
+  ["CONNECT with a password only", connectPacket("c", 10, undefined, "pw"), "100d00044d5154540402000a000163", { type: 1, protocolVersion: 4, clientId: "c", clean: true, keepalive: 10 }],
+  ["PUBLISH QoS 0, retain, binary payload", packet(49, str("a/b") + "\x00\xff"), "3107" + "0003612f62" + "00ff", { type: 3, topic: "a/b", payload: "hex:00ff", qos: 0, retain: true, dup: false }],
+  [
+    "PUBLISH of all 256 byte values: remaining length 259 = 83 02",
+    packet(48, str("t") + ALL_BYTES),
+    "308302" + "000174" + Buffer.from(ALL_BYTES, "latin1").toString("hex"),
+    { type: 3, topic: "t", payload: "hex:" + Buffer.from(ALL_BYTES, "latin1").toString("hex"), qos: 0, retain: false, dup: false },
+  ],
+  [
+    "SUBSCRIBE, two filters at QoS 0",
+    packet(130, "\x00\x01" + str("a/#") + "\0" + str("b") + "\0"),
+    "820c0001" + "0003612f2300" + "00016200",
+    { type: 8, messageId: 1, subscriptions: [{ topic: "a/#", qos: 0 }, { topic: "b", qos: 0 }] },
+  ],
+  ["UNSUBSCRIBE", packet(162, "\x00\x02" + str("a/#")), "a2070002" + "0003612f23", { type: 10, messageId: 2, unsubscriptions: ["a/#"] }],
 ];
 
-// what a tiny client receives: CONNACK, PUBLISH, SUBACK, UNSUBACK, PINGRESP
-const TINY_IN = "20 02 00 00  30 07 00 03 61 2f 62 68 69  32 08 00 01 74 00 09 c3 a9 00  90 03 00 01 00  b0 02 00 02  d0 00";
-const TINY_IN_DECODED = [
-  { type: 2, sessionPresent: false, returnCode: 0 },
-  { type: 3, topic: "a/b", payload: "hex:6869", qos: 0, retain: false, dup: false },
-  { type: 3, topic: "t", payload: "hex:c3a900", qos: 1, retain: false, dup: false, messageId: 9 },
-  { type: 9, messageId: 1, granted: [0] },
-  { type: 11, messageId: 2 },
-  { type: 13 },
-];
-
-test("tiny: encoders give the exact 3.1.1 bytes", async () => {
-  const c = await load("tiny");
-  for (const [name, f, want] of tinyOut) assert.is(hex(f(c)), want, name);
-});
-
-test("tiny: decodes CONNACK, PUBLISH, SUBACK, UNSUBACK, PINGRESP in one chunk and in 1-byte chunks", async () => {
-  const c = await load("tiny");
-  const b = unhex(TINY_IN);
-  assert.equal(decodeWith(c, b, 4), { packets: TINY_IN_DECODED, errors: [] });
-  assert.equal(decodeWith(c, b, 4, 1), { packets: TINY_IN_DECODED, errors: [] });
-  for (let i = 1; i < b.length; i++) {
-    const packets: any[] = [];
-    const d = new c.Decoder(4, 1 << 20, { onPacket: (p: any) => packets.push(canon(p)), onError: () => assert.unreachable() });
-    d.push(b.slice(0, i));
-    d.push(b.slice(i));
-    assert.equal(packets, TINY_IN_DECODED, `split at ${i}`);
+test("tiny: the packets the tiny client writes are exact 3.1.1 bytes, as mqtt-packet parses them", () => {
+  for (const [name, bin, want, parsed] of tinyOut) {
+    assert.is(Buffer.from(bin, "latin1").toString("hex"), want, name);
+    assert.equal(canon(mqttParse(latin1Bytes(bin), 4)), [parsed], name);
   }
 });
 
-test("tiny: rejects what it does not decode and what is malformed", async () => {
-  const c = await load("tiny");
-  const codes = (h: string, max = 1 << 20) => {
-    const errors: string[] = [];
-    new c.Decoder(4, max, { onPacket: () => {}, onError: (e: any) => errors.push(e.code) }).push(unhex(h));
-    return errors;
-  };
-  assert.equal(codes("40 02 00 01"), ["BAD_TYPE"]); // PUBACK: QoS 1 is a core feature
-  assert.equal(codes("00 00"), ["BAD_TYPE"]);
-  assert.equal(codes("d1 00"), ["BAD_FLAGS"]);
-  assert.equal(codes("36 05 00 01 74 00 01"), ["BAD_QOS"]);
-  assert.equal(codes("20 01 00"), ["MALFORMED"]);
-  assert.equal(codes("30 ff ff ff ff 01"), ["BAD_LENGTH"]);
-  assert.equal(codes("30 14", 10), ["PACKET_TOO_LARGE"]);
+test("tiny: remaining lengths at every variable byte integer boundary [MQTT-2.2.3]", () => {
+  for (const [n, head] of [[0, "00"], [127, "7f"], [128, "8001"], [16383, "ff7f"], [16384, "808001"], [2097151, "ffff7f"], [2097152, "80808001"]] as const) {
+    const p = packet(0xc0, "x".repeat(n));
+    assert.is(Buffer.from(p.slice(0, 1 + head.length / 2), "latin1").toString("hex"), "c0" + head, String(n));
+    assert.is(p.length, 1 + head.length / 2 + n, String(n));
+  }
+});
+
+test("tiny: strings are ASCII: anything else is BAD_STRING (the message does not repeat it)", () => {
+  assert.is(str(""), "\0\0");
+  assert.is(str("\x7f"), "\0\x01\x7f");
+  for (const bad of ["\u00e9", "\x80", "a\u20acb", "\ud83d\ude00"]) {
+    assert.throws(() => str(bad), (e: any) => e.code == "BAD_STRING" && e.message == "BAD_STRING", JSON.stringify(bad));
+  }
+  assert.throws(() => connectPacket("id", 60, "u", "p\u00e4ss"), (e: any) => e.code == "BAD_STRING" && !/ss/.test(e.message));
 });
 
 for (const profile of ["core", "full"] as Profile[]) {
@@ -150,7 +154,7 @@ const DUK_EXPECTED = [
   "2::,3:\u00e9/\u20ac:41,13::,E:BAD_TYPE",
 ];
 
-for (const profile of ["tiny", "core", "full"] as Profile[]) {
+for (const profile of ["core", "full"] as Profile[]) {
   test(`${profile}: the shipped ES5 codec passes the ES5 check and runs in Duktape`, async () => {
     const names = ["encodeConnect", "encodePublish", "encodeSubscribe", "encodePingreq", "Decoder"];
     const src = `import {${names.join(",")}} from "./index";\n` + names.map((n) => `exports.${n}=${n};`).join("\n");
@@ -167,6 +171,29 @@ for (const profile of ["tiny", "core", "full"] as Profile[]) {
     assert.equal(JSON.parse(res.stdout), DUK_EXPECTED.map((x) => JSON.parse('"' + x + '"')));
   });
 }
+
+test("tiny: the shipped ES5 packets pass the ES5 check and give the same bytes in Duktape", async () => {
+  const src = `import { connectPacket, packet, str } from "./packets";\nexports.c = connectPacket; exports.p = packet; exports.s = str;`;
+  const r = await bundleEspruino({ stdin: { contents: src, resolveDir: fileURLToPath(new URL("../src/tiny/", import.meta.url)) }, defines: profileDefines("tiny") });
+  assert.equal(r.helpers, []);
+  assert.equal(checkEs5(r.code), []);
+  assert.not.match(r.code, /Uint8Array/);
+  if (!hasDuk()) {
+    if (process.env.CI === "true") assert.unreachable("duk is missing");
+    return;
+  }
+  const script = `
+function hex(s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; }
+var all = ""; for (var i = 0; i < 256; i++) all += String.fromCharCode(i);
+var out = [hex(exports.c("abc", 60)), hex(exports.c("c", 10, "u", "pw")), hex(exports.p(49, exports.s("a/b") + "\\x00\\xff")), hex(exports.p(48, exports.s("t") + all)),
+  hex(exports.p(130, "\\x00\\x01" + exports.s("a/#") + "\\0" + exports.s("b") + "\\0")), hex(exports.p(192, new Array(16385).join("x")).substr(0, 4))];
+try { exports.s("\\u00e9"); } catch (e) { out.push(e.code + " " + e.message); }
+print(JSON.stringify(out));
+`;
+  const res = runDuk("var exports = {};\n(function (exports) {\n" + r.code + "\n})(exports);\n" + script);
+  assert.is(res.stderr, "");
+  assert.equal(JSON.parse(res.stdout), [tinyOut[0][2], tinyOut[1][2], tinyOut[3][2], tinyOut[4][2], tinyOut[5][2], "c0808001", "BAD_STRING BAD_STRING"]);
+});
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

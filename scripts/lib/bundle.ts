@@ -22,6 +22,8 @@ import type { Board, Profile } from "./boards";
 export const ESPRUINO_BUILTINS = ["net", "tls", "Storage", "Wifi", "ESP8266", "ESP32", "Flash", "crypto", "http", "dgram", "fs"];
 
 export const ESPRUINO_ENTRY = repoPath("src/entry/espruino.ts");
+/** The tiny profile is its own size-first code path (src/tiny), not a flag set of the core client. */
+export const ESPRUINO_TINY_ENTRY = repoPath("src/entry/espruino-tiny.ts");
 export const NODE_ENTRY = repoPath("src/entry/node.ts");
 
 /** Compile-time feature flags per profile (see src/features.ts). */
@@ -197,7 +199,7 @@ export function bundlePath(board: string, profile: Profile): string {
 
 /** Build (in memory) the bundle of one board x profile. */
 export async function buildBoardBundle(board: Board, profile: Profile, mangle = true): Promise<BundleResult> {
-  return bundleEspruino({ defines: { ...profileDefines(profile), ...boardDefines(board) }, mangle });
+  return bundleEspruino({ entry: profile == "tiny" ? ESPRUINO_TINY_ENTRY : ESPRUINO_ENTRY, defines: { ...profileDefines(profile), ...boardDefines(board) }, mangle });
 }
 
 /** Build the Node library: ESM, not minified, every feature. */

@@ -9,7 +9,7 @@
  * Days come from the clock: day n is [n * 24 h - offset, (n + 1) * 24 h - offset)
  * of `Clock.now()`; `offset` aligns it with local midnight if the app knows it.
  */
-import { wrenError } from "../errors";
+import { isStr, wrenError } from "../errors";
 import { utf8Length } from "../codec/utf8";
 import type { Clock, Connection, Transport } from "../hal/hal";
 
@@ -206,7 +206,7 @@ export function guard(client: PubClient, b: Budget): void {
     opts = opts || {};
     if (b.roll(now)) for (a = b.take(), i = 0; i < a.length; i++) pub.call(c, a[i].topic, a[i].payload!, a[i].opts, a[i].cb);
     // the PUBLISH size: fixed header + topic + [id] + [5.0 properties length] + payload
-    n = 2 + utf8Length(topic) + (opts.qos ? 2 : 0) + (c._v == 5 ? 1 : 0) + (typeof payload == "string" ? utf8Length(payload) : payload.length);
+    n = 2 + utf8Length(topic) + (opts.qos ? 2 : 0) + (c._v == 5 ? 1 : 0) + (isStr(payload) ? utf8Length(payload) : payload.length);
     n += n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5;
     if (b.allow(now, opts.qos || 0, n)) return pub.call(c, topic, payload, opts, cb);
     h = b.refuse({ topic: topic, payload: payload, opts: opts, cb: cb });

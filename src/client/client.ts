@@ -20,7 +20,7 @@
  * the entry mixes in src/client/emitter.ts.
  */
 import { CORE, V5, PERSIST } from "../features";
-import { wrenError } from "../errors";
+import { isStr, wrenError } from "../errors";
 import type { Connection, Hal, Target } from "../hal/hal";
 import {
   PacketType,
@@ -44,6 +44,7 @@ import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepaliv
 import { Queue, type Callback, type Queued } from "./queue";
 import { matches, validFilter, validTopic } from "./topic";
 import { restore, sleep, type SleepOptions } from "./session-record";
+import { ON_BOARD } from "../entry/board";
 
 export type { Callback } from "./queue";
 
@@ -123,6 +124,10 @@ export interface Pending {
 
 /** 3.1.1 CONNACK return codes 1..5 [MQTT-3.2.2.3]; split where used (a plain string: the tiny bundle drops it). */
 var REFUSED = "unacceptable protocol version,identifier rejected,server unavailable,bad username or password,not authorized";
+
+/** Strings used several times, held once (a `var`: esbuild would inline a `const`). */
+var PROTOCOL = "PROTOCOL",
+  ERROR = "error";
 
 function noop(): void {}
 
@@ -233,24 +238,68 @@ export interface Client {
  * A plain constructor with prototype methods rather than a class: the ES5
  * lowering wraps a class in an IIFE and spells out `X.prototype.` per method.
  */
-export var Client = function (this: Client, options: ClientOptions, hal: Hal) {
+export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   var c = this,
-    k = options.keepalive;
-  c._o = options;
+    k = o.keepalive,
+    q = o.queue || {},
+    w = o.will;
+  if (CORE) {
+    // caller errors in the options: thrown now, nothing is sent. Keepalive is
+    // two bytes of whole seconds [MQTT-3.1.2-10] (`&` keeps only those: a
+    // fraction, sign or higher bit makes it differ); a will topic is a topic name.
+    if (k != null && (k & 65535) != k) throw wrenError("BAD_OPTION", "keepalive " + k);
+    if (w && (!validTopic(w.topic) || badQos(w.qos || 0))) throw wrenError("BAD_OPTION", "will");
+  }
+  c._o = o;
   c._h = hal;
   c._s = State.ENDED;
   c._id = 0;
-  // a session restored into this client may hold any ids: the first nid() scans
-  if (CORE) c._idScan = 1;
   c._ta = -1;
   c._subs = {};
-  c._v = V5 && options.protocolVersion == 5 ? 5 : 4;
+  c._v = V5 && o.protocolVersion == 5 ? 5 : 4;
   c._ka = (k == null ? 60 : k) * 1000;
+  // the timer fired: handle the deadline that passed, then re-arm (made once)
   c._tf = function () {
-    tick(c);
+    var t = now(c),
+      s = c._s,
+      k = c._ka,
+      a: KeepaliveAction;
+    c._ta = -1;
+    if (s < State.CONNECTED) {
+      if (c._dl >= 0 && t >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
+    } else if (s == State.CONNECTED) {
+      if (CORE) {
+        if (t >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
+        a = c._kp.timer(t);
+        if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
+        if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
+      } else if (k && t >= c._ls + k) {
+        if (c._pp) return drop(c, "PING_TIMEOUT");
+        write(c, encodePingreq());
+        c._pp = 1;
+      }
+    }
+    arm(c);
   };
-  c._d = new Decoder(c._v, (CORE && options.maxPacketSize) || 1 / 0, c);
-  if (CORE) coreInit(c, options);
+  c._d = new Decoder(c._v, (CORE && o.maxPacketSize) || 1 / 0, c);
+  // core: the state the tiny profile has not
+  if (CORE) {
+    // a session restored into this client may hold any ids: the first nid() scans
+    c._idScan = 1;
+    c.connected = false;
+    c._out = [];
+    c._in2 = [];
+    c._r = [];
+    // (a full board bundle: the entry always gives one, see ON_BOARD)
+    c._kp = PERSIST && ON_BOARD ? o.keepalivePolicy! : o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
+    c._win = o.inflightWindow || 8;
+    c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
+      var err = wrenError("QUEUE_DROPPED", e.p.topic);
+      fail(c, e.cb, err);
+      c.emit("drop", e.p, err);
+    });
+    if (o.maxPacketSize) (c._wr = new Writer()).max = o.maxPacketSize;
+  }
 } as unknown as { new (options: ClientOptions, hal: Hal): Client; prototype: Client };
 
 var P = Client.prototype;
@@ -281,14 +330,28 @@ P.connect = function () {
  * not connected. Without `cb` errors go to the `error` event.
  */
 P.publish = function (topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback) {
-  var c = this;
   // (a callback in `options` reads as no options: it has no qos, retain, properties)
+  var c = this,
+    o = (options || {}) as PublishOptions,
+    q = o.qos || 0,
+    p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload as Uint8Array, qos: q as QoS, retain: !!o.retain, dup: false },
+    x: Encoded | 0,
+    e: Queued;
   if (fn(options)) cb = options;
   // (if/else rather than an early return: the bundler drops a dead branch, not dead code after a return)
-  if (CORE) pub(c, topic, payload, (options || {}) as PublishOptions, cb);
+  if (CORE) {
+    // caller errors: reported now, nothing sent or queued
+    x = !validTopic(topic) ? "BAD_TOPIC" : badQos(q) ? "BAD_QOS" : !isStr(payload) && !(payload instanceof Uint8Array) ? "BAD_PAYLOAD" : 0;
+    if (V5) p.properties = o.properties;
+    // encode once to catch what only the codec sees: too large, too long, bad property
+    if (!x && !isStr((x = encodePublish(p, c._v, c._wr)))) x = 0;
+    if (x) fail(c, cb, wrenError(x, topic));
+    // behind others in the queue, or no room in the window: wait in order
+    // (e made only now: topic or payload may be undefined above)
+    else if (((e = { p: p, cb: cb, n: topic.length + payload.length }), c._q._a.length || !go(c, e))) c._q.add(e);
+  }
   // tiny: QoS 0 only; the codec writes a string payload as UTF-8 itself
-  else if (c._s == State.CONNECTED)
-    write(c, encodePublish({ topic: topic, payload: payload, retain: options && (options as PublishOptions).retain } as PublishPacket, 4)), cb && cb();
+  else if (c._s == State.CONNECTED) write(c, encodePublish({ topic: topic, payload: payload, retain: o.retain } as PublishPacket, 4)), cb && cb();
   else fail(c, cb, wrenError("OFFLINE"));
   return c;
 };
@@ -303,10 +366,30 @@ P.publish = function (topic: string, payload: string | Uint8Array, options?: Pub
  */
 P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, options?: SubscribeOptions | Callback, cb?: Callback) {
   var c = this,
-    f: any = typeof filter == "string" ? [filter] : filter;
+    f: any = isStr(filter) ? [filter] : filter,
+    o = (options || {}) as SubscribeOptions,
+    a: Subscription[] = [],
+    k: any,
+    s: Subscription,
+    i = 0;
   if (CORE) {
     if (fn(options)) cb = options;
-    subCore(c, f, (options || {}) as SubscribeOptions, cb);
+    // the filters `f`: an array, or an object filter: qos
+    for (k in f) {
+      s = { topic: f.push ? f[k] : k, qos: f.push ? o.qos || 0 : f[k] };
+      if (V5) {
+        s.nl = o.nl;
+        s.rap = o.rap;
+        s.rh = o.rh;
+      }
+      a.push(s);
+    }
+    // an empty list meets validFilter(undefined)
+    for (; i < a.length || !i; i++)
+      if (!validFilter((s = a[i] || ({} as Subscription)).topic) || badQos(s.qos)) return fail(c, cb, wrenError("BAD_FILTER", s.topic)), c;
+    k = { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket;
+    if (V5) k.properties = o.properties;
+    if (track(c, k, cb, PacketType.SUBACK) && o.handler) for (i = 0; i < a.length; i++) c.route(a[i].topic, o.handler);
   } else sub(c, f.push ? f : Object.keys(f));
   return c;
 };
@@ -314,11 +397,23 @@ P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, o
 /** Unsubscribe; also removes the filters' routes. `cb(err)` after UNSUBACK (tiny: no callback). */
 P.unsubscribe = function (filter: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback) {
   var c = this,
-    f = typeof filter == "string" ? [filter] : filter,
-    i = 0;
+    f = isStr(filter) ? [filter] : filter,
+    r = c._r,
+    i = 0,
+    j: number,
+    p: UnsubscribePacket;
   if (CORE) {
     if (fn(options)) cb = options;
-    unsubCore(c, f, options as { properties?: Properties } | undefined, cb);
+    // an empty list meets validFilter(undefined)
+    for (; i < f.length || !i; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i])), c;
+    p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
+    if (V5 && options) p.properties = (options as { properties?: Properties }).properties;
+    // then drop the filters' routes and subscriptions
+    if (track(c, p, cb, PacketType.UNSUBACK))
+      for (i = 0; i < f.length; i++) {
+        for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
+        delete c._subs[f[i]];
+      }
   } else {
     for (; i < f.length; i++) delete c._subs[f[i]];
     if (c._s == State.CONNECTED) write(c, encodeUnsubscribe({ messageId: nid(c), unsubscriptions: f } as UnsubscribePacket, 4));
@@ -335,7 +430,10 @@ P.unsubscribe = function (filter: string | string[], options?: { properties?: Pr
 P.end = function (force?: boolean | Callback, cb?: Callback) {
   var c = this,
     k = c._c,
-    s = c._s;
+    s = c._s,
+    a: (Pending | Queued)[] = c._out,
+    e: Pending | Queued | undefined,
+    x: any;
   if (fn(force)) cb = force;
   c._s = State.ENDED;
   c._c = null;
@@ -346,38 +444,140 @@ P.end = function (force?: boolean | Callback, cb?: Callback) {
     else k.destroy();
     c.emit("close");
   }
-  // (also when already ENDED: reconnect:false ends without failing pending work;
-  // `k`, done with, takes the first error a callback threw, rethrown last)
-  if (CORE) k = ended(c);
+  // Core: callbacks of unacknowledged and queued messages get ENDED (also
+  // when already ENDED: reconnect:false ends without failing pending work).
+  // One that throws stops neither the others nor end(): `x` = [first error
+  // thrown], rethrown last (try/catch, no `finally`: Espruino has bugs with it).
+  if (CORE) {
+    // (`k`, done with, holds the error)
+    k = wrenError("ENDED") as any;
+    c.connected = false;
+    c._out = [];
+    while ((e = a.shift() || c._q.shift()))
+      try {
+        if (e.cb) e.cb(k as any);
+      } catch (y) {
+        x = x || [y];
+      }
+  }
   c.emit("end");
   if (cb) cb();
-  if (CORE && k) throw (k as any)[0];
+  if (CORE && x) throw x[0];
   return c;
 };
 
 /** Decoder handler: a packet arrived. */
 P.onPacket = function (p: Packet) {
+  // core: CONNACK accepted, and every packet after it, handled here (not in
+  // functions of their own: each would cost its header and call)
   var c = this,
     t = p.type,
-    k: number;
+    o = c._out,
+    id = (p as { messageId: number }).messageId,
+    g = (p as SubackPacket).granted,
+    i = 0,
+    n: number,
+    k: any,
+    e: Pending | undefined,
+    rc: number,
+    err: Error | undefined,
+    a: Subscription[],
+    x: Properties;
   // (`k` is the round trip the policy measured, when it is the PINGRESP)
   if (CORE) (k = c._kp.received(now(c), t) as number), t == PacketType.PINGRESP && c.emit("pingresp", k);
   else c._pp = 0;
   // CONNACK first and only then [MQTT-3.2.0-1]
-  if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, "PROTOCOL", "" + t);
+  if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, PROTOCOL, "" + t);
   else if (t == PacketType.CONNACK) {
     // 3.1.1: 1..5 refused [MQTT-3.2.2.3]; 5.0: reason codes >= 0x80
-    if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && c._v == 4 && REFUSED.split(",")[k - 1]) || "" + k);
+    if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && (!V5 || c._v == 4) && REFUSED.split(",")[k - 1]) || "" + k);
     // 5.0: after Clean Start 1 we have no session, so a present one is an error [MQTT-3.2.2-4]
-    if (V5 && c._v == 5 && (p as ConnackPacket).sessionPresent && c._o.clean !== false) return drop(c, "PROTOCOL", "2");
+    if (V5 && c._v == 5 && (p as ConnackPacket).sessionPresent && c._o.clean !== false) return drop(c, PROTOCOL, "2");
     c._s = State.CONNECTED;
     c._n = 0;
-    if (CORE) connack(c, p as ConnackPacket);
-    else (c._ls = now(c)), sub(c, Object.keys(c._subs));
+    if (CORE) {
+      // (k: the keepalive ms, then a filter)
+      n = o.length;
+      k = c._ka;
+      a = [];
+      c.connected = true;
+      // 5.0: this connection's server limits; go() checks Maximum QoS and Retain Available
+      if (V5 && (c._cp = x = (p as ConnackPacket).properties || {})) {
+        if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
+        if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
+        // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
+        if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
+      }
+      c._kp.start(now(c), k);
+      if (!(p as ConnackPacket).sessionPresent) {
+        // a new session: the server forgot our subscriptions and its QoS 2 ids
+        c._in2 = [];
+        for (k in c._subs) a.push(c._subs[k]);
+        // one SUBSCRIBE; too large for the packet size limit: one per filter
+        if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, noop, PacketType.SUBACK))
+          for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]] } as SubscribePacket, void 0, PacketType.SUBACK);
+      }
+      // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
+      // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came
+      for (; i < n; i++) send(c, o[i]);
+      flush(c);
+    } else (c._ls = now(c)), sub(c, Object.keys(c._subs));
     arm(c);
     c.emit("connect", p);
-  } else if (CORE) inCore(c, p);
-  else if (t == PacketType.PUBLISH) c.emit("message", (p as PublishPacket).topic, (p as PublishPacket).payload, p);
+  } else if (CORE) {
+    if (t == PacketType.PUBLISH) {
+      // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
+      // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
+      if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, PROTOCOL, "3");
+      else if ((p as PublishPacket).qos == 2) {
+        // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
+        if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
+        ack(c, PacketType.PUBREC, id);
+      } else {
+        msg(c, p as PublishPacket);
+        if ((p as PublishPacket).qos) ack(c, PacketType.PUBACK, id);
+      }
+    } else if (t == PacketType.PUBREL) {
+      i = c._in2.indexOf(id);
+      if (i >= 0) c._in2.splice(i, 1);
+      // PUBCOMP even for an unknown id, so the server can free it
+      ack(c, PacketType.PUBCOMP, id);
+    } else if ((0xab0 >> t) & 1) {
+      // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: bits 4, 5, 7, 9, 11
+      for (; (e = o[i]) && !(e.p.messageId == id && e.w == t); i++);
+      rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
+      if (!(V5 && rc >= 0x80) && t == PacketType.PUBREC) {
+        // (3.1.1 has no reason codes: the core build folds the test away)
+        // PUBREL even for an unknown id, so the server can free it
+        ack(c, PacketType.PUBREL, id);
+        if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
+      } else if (e) {
+        // (no entry: a late or duplicate ack, nothing waits for it; acks come
+        // mostly in order, and shift() neither copies nor allocates like splice)
+        i ? o.splice(i, 1) : o.shift();
+        // SUBACK: keep the granted filters; UNSUBACK: forget the filters again, which
+        // a SUBACK for a SUBSCRIBE sent before the UNSUBSCRIBE brought back;
+        // a reason code >= 0x80 fails the callback (5.0: UNSUBACK too)
+        if (t > PacketType.SUBSCRIBE)
+          for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
+            // (a 3.1.1 UNSUBACK has no reason codes)
+            if (g && g[i] >= 0x80) rc = g[i];
+            else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
+            else c._subs[a[i].topic] = a[i];
+        if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
+        try {
+          if (e.cb) e.cb(err, g);
+          else if (err) c.emit(ERROR, err);
+        } catch (y) {
+          // a callback that throws must not stall the queue: the window has room
+          flush(c);
+          throw y;
+        }
+        flush(c);
+      }
+    } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
+    else if (t != PacketType.PINGRESP) drop(c, PROTOCOL, "" + t);
+  } else if (t == PacketType.PUBLISH) c.emit("message", (p as PublishPacket).topic, (p as PublishPacket).payload, p);
 };
 
 /** Decoder handler: malformed or oversized input. */
@@ -401,209 +601,6 @@ if (PERSIST) {
   };
 }
 
-/** Core: the state the tiny profile has not. */
-function coreInit(c: Client, o: ClientOptions): void {
-  var q = o.queue || {},
-    k = o.keepalive,
-    w = o.will;
-  // caller errors in the options: thrown now, nothing is sent. Keepalive is
-  // two bytes of whole seconds [MQTT-3.1.2-10]; a will topic is a topic name.
-  if (k != null && !(k >= 0 && k < 65536 && k % 1 == 0)) throw wrenError("BAD_OPTION", "keepalive " + k);
-  if (w && (!validTopic(w.topic) || badQos(w.qos || 0))) throw wrenError("BAD_OPTION", "will");
-  c.connected = false;
-  c._out = [];
-  c._in2 = [];
-  c._r = [];
-  c._kp = o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
-  c._win = o.inflightWindow || 8;
-  c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
-    var err = wrenError("QUEUE_DROPPED", e.p.topic);
-    fail(c, e.cb, err);
-    c.emit("drop", e.p, err);
-  });
-  if (o.maxPacketSize) (c._wr = new Writer()).max = o.maxPacketSize;
-}
-
-/** Core: publish. */
-function pub(c: Client, topic: string, payload: string | Uint8Array, opts: PublishOptions, cb?: Callback): void {
-  var q = opts.qos || 0,
-    p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload as Uint8Array, qos: q as QoS, retain: !!opts.retain, dup: false },
-    // caller errors: reported now, nothing sent or queued
-    x: Encoded | 0 = !validTopic(topic)
-      ? "BAD_TOPIC"
-      : badQos(q)
-        ? "BAD_QOS"
-        : typeof payload != "string" && !(payload instanceof Uint8Array)
-          ? "BAD_PAYLOAD"
-          : 0,
-    e: Queued;
-  if (V5) p.properties = opts.properties;
-  // encode once to catch what only the codec sees: too large, too long, bad property
-  if (!x && typeof (x = encodePublish(p, c._v, c._wr)) != "string") x = 0;
-  if (x) fail(c, cb, wrenError(x, topic));
-  // behind others in the queue, or no room in the window: wait in order
-  // (e made only now: topic or payload may be undefined above)
-  else if (((e = { p: p, cb: cb, n: topic.length + payload.length }), c._q._a.length || !go(c, e))) c._q.add(e);
-}
-
-/** Core: subscribe to the filters `f` (array, or object filter: qos). */
-function subCore(c: Client, f: any, opts: SubscribeOptions, cb?: Callback): void {
-  var p: SubscribePacket,
-    subs: Subscription[] = [],
-    k: any,
-    s: Subscription,
-    i = 0;
-  for (k in f) {
-    s = { topic: f.push ? f[k] : k, qos: f.push ? opts.qos || 0 : f[k] };
-    if (V5) {
-      s.nl = opts.nl;
-      s.rap = opts.rap;
-      s.rh = opts.rh;
-    }
-    subs.push(s);
-  }
-  // an empty list meets validFilter(undefined)
-  for (; i < subs.length || !i; i++)
-    if (!validFilter((s = subs[i] || ({} as Subscription)).topic) || badQos(s.qos)) return fail(c, cb, wrenError("BAD_FILTER", s.topic));
-  p = { type: PacketType.SUBSCRIBE, subscriptions: subs } as SubscribePacket;
-  if (V5) p.properties = opts.properties;
-  if (track(c, p, cb, PacketType.SUBACK) && opts.handler) for (i = 0; i < subs.length; i++) c.route(subs[i].topic, opts.handler);
-}
-
-/** Core: unsubscribe from the filters `f` and drop their routes. */
-function unsubCore(c: Client, f: string[], opts: { properties?: Properties } | undefined, cb?: Callback): void {
-  var r = c._r,
-    i = 0,
-    j: number,
-    p: UnsubscribePacket;
-  // an empty list meets validFilter(undefined)
-  for (; i < f.length || !i; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i]));
-  p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
-  if (V5 && opts) p.properties = opts.properties;
-  if (track(c, p, cb, PacketType.UNSUBACK))
-    for (i = 0; i < f.length; i++) {
-      for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
-      delete c._subs[f[i]];
-    }
-}
-
-/**
- * Core: end(): callbacks of unacknowledged and queued messages get ENDED; one
- * that throws stops neither the others nor end(): returns [first error thrown]
- * (try/catch, no `finally`: Espruino has bugs with it).
- */
-function ended(c: Client): any {
-  var err = wrenError("ENDED"),
-    a: (Pending | Queued)[] = c._out,
-    e: Pending | Queued | undefined,
-    x: any;
-  c.connected = false;
-  c._out = [];
-  while ((e = a.shift() || c._q.shift()))
-    try {
-      if (e.cb) e.cb(err);
-    } catch (y) {
-      x = x || [y];
-    }
-  return x;
-}
-
-/** Core: CONNACK accepted. */
-function connack(c: Client, p: ConnackPacket, x?: Properties): void {
-  // (x: a scratch local, see nid; k: the keepalive ms, then a filter)
-  var o = c._out,
-    n = o.length,
-    i = 0,
-    k: string | number = c._ka,
-    a: Subscription[] = [];
-  c.connected = true;
-  // 5.0: this connection's server limits; go() checks Maximum QoS and Retain Available
-  if (V5 && (c._cp = x = p.properties || {})) {
-    if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
-    if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
-    // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
-    if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
-  }
-  c._kp.start(now(c), k);
-  if (!p.sessionPresent) {
-    // a new session: the server forgot our subscriptions and its QoS 2 ids
-    c._in2 = [];
-    for (k in c._subs) a.push(c._subs[k]);
-    // one SUBSCRIBE; too large for the packet size limit: one per filter
-    if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, noop, PacketType.SUBACK))
-      for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]] } as SubscribePacket, void 0, PacketType.SUBACK);
-  }
-  // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
-  // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came
-  for (; i < n; i++) send(c, o[i]);
-  flush(c);
-}
-
-/** Core: a packet while connected. */
-function inCore(c: Client, p: Packet): void {
-  var t = p.type,
-    o = c._out,
-    id = (p as { messageId: number }).messageId,
-    i = 0,
-    e: Pending | undefined,
-    rc: number,
-    err: Error | undefined,
-    a: Subscription[],
-    g = (p as SubackPacket).granted;
-  if (t == PacketType.PUBLISH) {
-    // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
-    // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
-    if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, "PROTOCOL", "3");
-    else if ((p as PublishPacket).qos == 2) {
-      // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
-      if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
-      ack(c, PacketType.PUBREC, id);
-    } else {
-      msg(c, p as PublishPacket);
-      if ((p as PublishPacket).qos) ack(c, PacketType.PUBACK, id);
-    }
-  } else if (t == PacketType.PUBREL) {
-    i = c._in2.indexOf(id);
-    if (i >= 0) c._in2.splice(i, 1);
-    // PUBCOMP even for an unknown id, so the server can free it
-    ack(c, PacketType.PUBCOMP, id);
-  } else if ((0xab0 >> t) & 1) {
-    // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: bits 4, 5, 7, 9, 11
-    for (; (e = o[i]) && !(e.p.messageId == id && e.w == t); i++);
-    rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
-    if (t == PacketType.PUBREC && !(V5 && rc >= 0x80)) {
-      // (3.1.1 has no reason codes: the core build folds the test away)
-      // PUBREL even for an unknown id, so the server can free it
-      ack(c, PacketType.PUBREL, id);
-      if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
-    } else if (e) {
-      // (no entry: a late or duplicate ack, nothing waits for it; acks come
-      // mostly in order, and shift() neither copies nor allocates like splice)
-      i ? o.splice(i, 1) : o.shift();
-      // SUBACK: keep the granted filters; UNSUBACK: forget the filters again, which
-      // a SUBACK for a SUBSCRIBE sent before the UNSUBSCRIBE brought back;
-      // a reason code >= 0x80 fails the callback (5.0: UNSUBACK too)
-      if (t > PacketType.SUBSCRIBE)
-        for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
-          // (a 3.1.1 UNSUBACK has no reason codes)
-          if (g && g[i] >= 0x80) rc = g[i];
-          else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
-          else c._subs[a[i].topic] = a[i];
-      if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
-      try {
-        if (e.cb) e.cb(err, g);
-        else if (err) c.emit("error", err);
-      } catch (x) {
-        // a callback that throws must not stall the queue: the window has room
-        flush(c);
-        throw x;
-      }
-      flush(c);
-    }
-  } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
-  else if (t != PacketType.PINGRESP) drop(c, "PROTOCOL", "" + t);
-}
-
 /** The HAL clock's time (read through `_h` each time, like everywhere else). */
 function now(c: Client): number {
   return c._h.clock.now();
@@ -611,12 +608,12 @@ function now(c: Client): number {
 
 /** Report an error to `cb`, or as an `error` event when there is none. */
 function fail(c: Client, cb: Callback | undefined, err: Error): void {
-  cb ? cb(err) : c.emit("error", err);
+  cb ? cb(err) : c.emit(ERROR, err);
 }
 
 /** Write encoded bytes (nothing when not connected or encoding failed). */
 function write(c: Client, b: Encoded): void {
-  if (c._c && typeof b != "string") {
+  if (c._c && !isStr(b)) {
     c._c.write(b);
     // the policy learns whether an answer is owed: PUBREL, SUBSCRIBE, UNSUBSCRIBE (flags 0010)
     // and PUBLISH QoS > 0 (flag 2 or 4), the only packets we send with either flag
@@ -649,9 +646,9 @@ function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number, 
   // (`t` is set when sent; x: a scratch local, see nid)
   var e = { p: p, cb: cb, w: w } as Pending;
   // a packet the codec refuses (too large, too long, bad property): now, else
-  // written as nothing, it would wait forever (a publish: pub() checked it,
+  // written as nothing, it would wait forever (a publish: publish() checked it,
   // but a 5.0 server's Maximum Packet Size may have come since)
-  if ((V5 || w > 5) && typeof (x = enc(c, p)) == "string") return fail(c, cb, wrenError(x));
+  if ((V5 || w > 5) && isStr((x = enc(c, p)))) return fail(c, cb, wrenError(x));
   p.messageId = nid(c);
   c._out.push(e);
   if (c._s == State.CONNECTED) send(c, e), arm(c);
@@ -696,14 +693,14 @@ function nid(c: Client, i?: number, h?: number, m?: any): number {
 /**
  * Core: send a publish now if connected and (QoS > 0) the window has room, or
  * fail it if this connection cannot take it: the codec refuses it (5.0: over
- * the server's Maximum Packet Size, which may have come after pub() checked),
+ * the server's Maximum Packet Size, which may have come after publish() checked),
  * 5.0: QoS above the server's Maximum QoS [MQTT-3.2.2-11], retained when
  * Retain Available is 0 [MQTT-3.2.2-14].
  */
 function go(c: Client, e: Queued, x?: Encoded | 0): boolean {
   var p = e.p;
   if (c._s != State.CONNECTED) return false;
-  // (connack() set `_cp` before any publish goes)
+  // (the CONNACK set `_cp` before any publish goes)
   if (V5 && (x = p.qos > c._cp!.maximumQoS! ? "QOS_NOT_SUPPORTED" : p.retain && c._cp!.retainAvailable == false ? "RETAIN_NOT_SUPPORTED" : 0))
     fail(c, e.cb, wrenError(x, p.topic));
   else if (p.qos) {
@@ -713,9 +710,9 @@ function go(c: Client, e: Queued, x?: Encoded | 0): boolean {
     track(c, p, e.cb, 3 + p.qos);
   }
   // QoS 0: 5.0 encodes once and writes only what the codec took; 3.1.1 has no
-  // limit that changes after pub() checked it, so the core build just sends
+  // limit that changes after publish() checked it, so the core build just sends
   // (send() marks the packet DUP: harmless, a QoS 0 publish is never sent again)
-  else if (V5 && typeof (x = enc(c, p)) == "string") fail(c, e.cb, wrenError(x, p.topic));
+  else if (V5 && isStr((x = enc(c, p)))) fail(c, e.cb, wrenError(x, p.topic));
   else V5 ? write(c, x as Encoded) : send(c, e as unknown as Pending), e.cb && e.cb();
   return true;
 }
@@ -740,8 +737,27 @@ function dial(c: Client): void {
     c._d.reset();
     // no callback runs inside connect() (HAL contract), so `k` is set before any
     c._c = k = h.transport.connect(c._o as Target, {
+      // transport open: send CONNECT
       onOpen: function () {
-        if (k == c._c) open(c);
+        var o = c._o, p: ConnectPacket;
+        if (k == c._c) {
+          // (tiny: no type, the encoder does not read it)
+          // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
+          p = { clientId: o.clientId, clean: !CORE || o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
+          c._s = State.CONNECTING;
+          if (CORE) {
+            p.username = o.username;
+            // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
+            // writes a string as UTF-8 and sets the flag for a truthy password: ""
+            // becomes zero bytes, which it sends (with the flag) like any other.
+            if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
+            // the will as given: the encoder reads a missing qos / retain as 0 / false
+            // and writes a string payload as UTF-8 (the constructor checked topic and qos)
+            p.will = o.will as ConnectPacket["will"];
+          }
+          if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
+          write(c, CORE ? encodeConnect(p, c._wr) : encodeConnect(p));
+        }
       },
       onData: function (b: Uint8Array) {
         if (k == c._c) c._d.push(b);
@@ -754,26 +770,6 @@ function dial(c: Client): void {
   arm(c);
 }
 
-/** Transport open: send CONNECT. */
-function open(c: Client): void {
-  var o = c._o,
-    // (tiny: no type, the encoder does not read it)
-    // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
-    p = { clientId: o.clientId, clean: !CORE || o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
-  c._s = State.CONNECTING;
-  if (CORE) {
-    p.username = o.username;
-    // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
-    // writes a string as UTF-8 and sets the flag for a truthy password: ""
-    // becomes zero bytes, which it sends (with the flag) like any other.
-    if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
-    // the will as given: the encoder reads a missing qos / retain as 0 / false
-    // and writes a string payload as UTF-8 (coreInit checked topic and qos)
-    p.will = o.will as ConnectPacket["will"];
-  }
-  if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
-  write(c, CORE ? encodeConnect(p, c._wr) : encodeConnect(p));
-}
 
 /** Core: deliver a message: `message` event (tiny: onPacket emits it), then matching routes. */
 function msg(c: Client, p: PublishPacket): void {
@@ -799,12 +795,13 @@ function drop(c: Client, err?: Error | string, detail?: string): void {
   c._d.reset();
   if (k) k.destroy();
   if (CORE) c.connected = false;
-  if (err) c.emit("error", typeof err == "string" ? wrenError(err, detail) : err);
+  if (err) c.emit(ERROR, isStr(err) ? wrenError(err, detail) : err);
   c.emit("close");
   if (s == State.CONNECTED) c.emit("offline");
   if (c._s) return; // end() or connect() in a listener
   if (CORE && r === false) c._s = State.ENDED;
-  else if (!CORE || !h.link || h.link.isUp()) c._dl = now(c) + backoff(c._n++, r || {}, (h.random || Math.random)());
+  // (the board entry gives the HAL no `random`: Math.random it is)
+  else if (!CORE || !h.link || h.link.isUp()) c._dl = now(c) + backoff(c._n++, r || {}, !ON_BOARD && h.random ? h.random() : Math.random());
   arm(c);
 }
 
@@ -841,26 +838,3 @@ function ackDue(c: Client, d: number): number {
   return d;
 }
 
-/** The timer fired: handle the deadline that passed, then re-arm. */
-function tick(c: Client): void {
-  var t = now(c),
-    s = c._s,
-    k = c._ka,
-    a: KeepaliveAction;
-  c._ta = -1;
-  if (s < State.CONNECTED) {
-    if (c._dl >= 0 && t >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
-  } else if (s == State.CONNECTED) {
-    if (CORE) {
-      if (t >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
-      a = c._kp.timer(t);
-      if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
-      if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
-    } else if (k && t >= c._ls + k) {
-      if (c._pp) return drop(c, "PING_TIMEOUT");
-      write(c, encodePingreq());
-      c._pp = 1;
-    }
-  }
-  arm(c);
-}

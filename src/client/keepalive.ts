@@ -6,7 +6,8 @@
  * and restored across deep sleep.
  */
 
-import { CORE } from "../features";
+import { CORE, PERSIST } from "../features";
+import { ON_BOARD } from "../entry/board";
 
 /** What the client should do when the keepalive deadline passes. */
 export const enum KeepaliveAction {
@@ -58,8 +59,9 @@ export var SpecKeepalive = function (this: SpecKeepalive, timeout?: number) {
   this._to = timeout;
 } as unknown as { new (timeout?: number): SpecKeepalive; prototype: SpecKeepalive };
 
-// (only the core uses it: the tiny build must not keep these assignments)
-if (CORE) {
+// (only the core uses it: the tiny build must not keep these assignments; nor
+// does a full board build, whose entry always gives the client a policy)
+if (CORE && !(PERSIST && ON_BOARD)) {
   var P = SpecKeepalive.prototype;
   P.start = function (now, ms) {
     this._ka = ms;
@@ -75,15 +77,18 @@ if (CORE) {
     return p < 0 ? -1 : now - p;
   };
   P.next = function () {
-    var k = this._ka;
-    return !k ? -1 : this._pp < 0 ? this._ls + k : this._pp + (this._to || k);
+    var s = this,
+      k = s._ka,
+      p = s._pp;
+    return !k ? -1 : p < 0 ? s._ls + k : p + (s._to || k);
   };
   P.timer = function (now) {
-    var d = this.next();
+    var s = this,
+      d = s.next();
     // before the deadline, or keepalive off; past it: dead if a PINGREQ is pending, else ping
     if (d < 0 || now < d) return KeepaliveAction.NONE;
-    if (this._pp >= 0) return KeepaliveAction.DEAD;
-    this._pp = now;
+    if (s._pp >= 0) return KeepaliveAction.DEAD;
+    s._pp = now;
     return KeepaliveAction.PING;
   };
 }

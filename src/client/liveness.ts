@@ -20,89 +20,109 @@
  * churn per packet). A closed socket is the client's business (transport
  * onClose), noticed at once.
  */
-import { KeepaliveAction, KeepalivePolicy } from "./keepalive";
+import { PERSIST } from "../features";
+import { KeepaliveAction, type KeepalivePolicy } from "./keepalive";
 
-/** PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP as a bit set over packet type. */
-var ANSWERS = 0x2af0;
-
-export class Liveness implements KeepalivePolicy {
+export interface Liveness extends KeepalivePolicy {
+  /** ms with nothing received before a QoS 0-only client pings (0 or undefined = the keepalive) */
+  _lv: number | undefined;
+  /** ms an expected answer may take (0 or undefined = 10 s) */
+  _at: number | undefined;
   /** keepalive ms, 0 = off [MQTT-3.1.2-10] */
-  _ka = 0;
+  _ka: number;
   /** liveness interval ms in use */
-  _li = 0;
+  _li: number;
   /** last sent, last received */
-  _ls = 0;
-  _lr = 0;
+  _ls: number;
+  _lr: number;
   /** answers outstanding */
-  _n = 0;
+  _n: number;
   /** waiting for an answer since (the later of the first request and the last packet received) */
-  _w = 0;
+  _w: number;
   /** our PINGREQ sent at, -1 = none outstanding */
-  _pp = -1;
+  _pp: number;
   /** liveness scale of the current battery band (set by applyPower) */
-  _x = 1;
-  /**
-   * `liveness`: ms with nothing received before a QoS 0-only client pings
-   * (0 = the keepalive). `ackTimeout`: ms an expected answer may take
-   * (default 10 s).
-   */
-  constructor(
-    public _lv: number,
-    public _at: number,
-  ) {}
+  _x: number;
+  received(now: number, type?: number): number;
+}
+
+/**
+ * `liveness`: ms with nothing received before a QoS 0-only client pings
+ * (0 = the keepalive). `ackTimeout`: ms an expected answer may take
+ * (default 10 s). A plain constructor, not a class: ES5 lowers a class to a
+ * larger IIFE. The other fields are set by start(): before it the client
+ * only writes CONNECT and reads CONNACK, which touch no answer count.
+ */
+export var Liveness = function (this: Liveness, liveness?: number, ackTimeout?: number) {
+  var k = this;
+  k._lv = liveness;
+  k._at = ackTimeout;
+  k._x = 1;
+} as unknown as { new (liveness?: number, ackTimeout?: number): Liveness; prototype: Liveness };
+
+// (only the full profile ships it: the core build must not keep these assignments)
+if (PERSIST) {
+  var P = Liveness.prototype;
 
   /** A connection was accepted. `ms`: negotiated keepalive (power bands scale the liveness with `_x`). */
-  start(now: number, ms: number) {
-    this._ka = ms;
-    this._li = this._lv * this._x || ms;
-    this._ls = this._lr = this._w = now;
-    this._n = 0;
-    this._pp = -1;
-  }
+  P.start = function (now, ms) {
+    var k = this;
+    k._ka = ms;
+    // (undefined x scale is NaN: the keepalive)
+    k._li = (k._lv as number) * k._x || ms;
+    k._ls = k._lr = k._w = now;
+    k._n = 0;
+    k._pp = -1;
+  };
 
   /** A packet was written; `answer`: the broker owes a reply to it. */
-  sent(now: number, answer?: boolean) {
+  P.sent = function (now, answer) {
     this._ls = now;
     if (answer && !this._n++) this._w = now;
-  }
+  };
 
   /**
    * A packet of `type` arrived (type unknown counts as an answer). Returns the
    * round-trip time in ms when it is the PINGRESP to our PINGREQ, else -1.
    */
-  received(now: number, type?: number): number {
-    var r = -1;
-    this._lr = this._w = now;
-    if (type == null || (ANSWERS >> type) & 1) {
-      if (this._n) this._n--;
-      if (this._pp >= 0 && (type == null || type == 13)) {
-        r = now - this._pp;
-        this._pp = -1;
+  P.received = function (now, type) {
+    var k = this,
+      r = -1;
+    k._lr = k._w = now;
+    // 0x2af0: PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP as a bit set over packet type
+    if (type == null || (0x2af0 >> type) & 1) {
+      if (k._n) k._n--;
+      if (k._pp >= 0 && (type == null || type == 13)) {
+        r = now - k._pp;
+        k._pp = -1;
       }
     }
     return r;
-  }
+  };
 
-  next() {
-    var d = this._n ? this._w + (this._at || 1e4) : -1,
+  P.next = function () {
+    var k = this,
+      d = k._n ? k._w + (k._at || 1e4) : -1,
       p = -1;
-    if (this._ka && this._pp < 0) {
-      p = this._ls + this._ka;
+    if (k._ka && k._pp < 0) {
+      p = k._ls + k._ka;
       // an outstanding answer already proves (or disproves) the link
-      if (!this._n && this._lr + this._li < p) p = this._lr + this._li;
+      if (!k._n && k._lr + k._li < p) p = k._lr + k._li;
     }
     return d < 0 || (p >= 0 && p < d) ? p : d;
-  }
+  };
 
-  timer(now: number) {
-    if (this._n && now >= this._w + (this._at || 1e4)) return KeepaliveAction.DEAD;
-    var d = this.next();
+  P.timer = function (now) {
+    var k = this,
+      d: number;
+    if (k._n && now >= k._w + (k._at || 1e4)) return KeepaliveAction.DEAD;
+    d = k.next();
     if (d >= 0 && now >= d) {
       // the PINGREQ about to be sent expects its PINGRESP
-      this._pp = this._ls = now;
-      if (!this._n++) this._w = now;
+      k._pp = k._ls = now;
+      if (!k._n++) k._w = now;
       return KeepaliveAction.PING;
     }
     return KeepaliveAction.NONE;
-  }
+  };
 }

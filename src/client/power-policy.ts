@@ -80,17 +80,17 @@ interface PowerClient {
  * the reconnect backoff. `client.band` tells the band in force. Without a
  * Power HAL (or with NaN charge) nothing changes.
  */
-export function applyPower(client: PowerClient, o: PowerOptions): void {
-  var c = client,
-    ka = c._o.keepalive == null ? 60 : c._o.keepalive,
-    r = c._o.reconnect;
+export function applyPower(c: PowerClient, o: PowerOptions): void {
+  var ka = c._o.keepalive == null ? 60 : c._o.keepalive,
+    r = c._o.reconnect,
+    q = r || {};
   function pick() {
     var p = c._h.power,
-      b = (c.band = p ? band(p.battery(), o) : Band.NORMAL),
-      x = scale(b, o);
-    c._ka = keepaliveFor(ka, b, o) * 1000;
+      x = scale((c.band = p ? band(p.battery(), o) : Band.NORMAL), o);
+    // (keepaliveFor, with the scale already at hand)
+    c._ka = Math.min(65535, ka * x) * 1000;
     if (c._kp && c._kp._x != null) c._kp._x = x;
-    if (r !== false) c._o.reconnect = { min: ((r && r.min) || 1000) * x, max: ((r && r.max) || 60000) * x, factor: r && r.factor, jitter: r && r.jitter };
+    if (r !== false) c._o.reconnect = { min: (q.min || 1000) * x, max: (q.max || 60000) * x, factor: q.factor, jitter: q.jitter };
   }
   pick();
   c.on("reconnect", pick);

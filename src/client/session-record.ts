@@ -26,7 +26,7 @@
  * all after it of its kind are handed back in `rejected` for the caller to
  * report. Nothing is lost silently. 5.0 properties are not saved.
  */
-import { wrenError, WrenError } from "../errors";
+import { isStr, wrenError, WrenError } from "../errors";
 import type { PublishPacket, Subscription } from "../codec/packet";
 import { utf8Length, utf8Write } from "../codec/utf8";
 
@@ -116,7 +116,7 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
           if (!(k < 2 && e.s > 1)) {
             str(q.topic);
             // the client keeps a string payload as given (the codec writes it as UTF-8)
-            if (typeof (q = q.payload) == "string") utf8Write(q, (q = new Uint8Array(utf8Length(q))), 0);
+            if (isStr((q = q.payload))) utf8Write(q, (q = new Uint8Array(utf8Length(q))), 0);
             vi(q.length);
             if (p + q.length > lim) over = 1;
             else b.set(q, p), (p += q.length);

@@ -2,13 +2,14 @@
  * Topic names and filters [MQTT-4.7]: validation and matching. Pure, no
  * allocation on the matching path (it runs for every route of every message).
  */
+import { isStr } from "../errors";
 
 /**
  * A topic name a client may PUBLISH to: a non-empty string without wildcards
  * [MQTT-3.3.2-2] [MQTT-4.7.3-1] and without U+0000 [MQTT-4.7.3-2].
  */
 export function validTopic(t: unknown): boolean {
-  return typeof t == "string" && !/^$|[+#\0]/.test(t);
+  return isStr(t) && !/^$|[+#\0]/.test(t);
 }
 
 /**
@@ -18,7 +19,7 @@ export function validTopic(t: unknown): boolean {
  * wildcard: a wildcard next to a non-`/` character, or anything after `#`.
  */
 export function validFilter(f: unknown): boolean {
-  return typeof f == "string" && !/^$|[^/][+#]|\+[^/]|#.|\0/.test(f);
+  return isStr(f) && !/^$|[^/][+#]|\+[^/]|#.|\0/.test(f);
 }
 
 /**

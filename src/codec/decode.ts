@@ -53,11 +53,9 @@ export function decodePacket(h: number, b: Uint8Array, s: number, e: number, v: 
     } else if (t < 12) {
       // PUBACK..PUBCOMP, SUBACK, UNSUBACK: a packet id first
       p.messageId = r16();
-      if (t > 8) {
-        // SUBACK, UNSUBACK [MQTT-3.9, 3.11]: 3.1.1 UNSUBACK has no reason codes
-        if (V5 && v == 5) p.properties = rProps(t);
-        if (t == 9 || (V5 && v == 5)) for (p.granted = g = []; rp < re; ) g.push(r8());
-      } else if (V5 && v == 5) rcProps(p, t);
+      if (V5 && v == 5) t > 8 ? (p.properties = rProps(t)) : rcProps(p, t);
+      // SUBACK, UNSUBACK [MQTT-3.9, 3.11]: 3.1.1 UNSUBACK has no reason codes
+      if ((V5 && v == 5 && t > 8) || t == 9) for (p.granted = g = []; rp < re; ) g.push(r8());
     } else if (V5 && t > 13) rcProps(p, t); // DISCONNECT, AUTH
   }
   return rErr() || p;

@@ -23,7 +23,7 @@
  *   included, as the 5.0 Maximum Packet Size does; Infinity for no limit.
  */
 import { CORE, V5 } from "../features";
-import { wrenError, WrenError } from "../errors";
+import { isStr, wrenError, WrenError } from "../errors";
 import { BAD_LENGTH, PACKET_TOO_LARGE } from "./errors";
 import { decodePacket, PacketDecoder } from "./decode";
 import type { Packet, ProtocolVersion } from "./packet";
@@ -108,7 +108,7 @@ Decoder.prototype.push = function (this: Decoder, c: Uint8Array): void {
       if (b == c) i += t;
       else d._n = 0;
       r = d._x(b[s], b, k, s + t, d.version);
-      if (typeof r == "string") return d._e(r);
+      if (isStr(r)) return d._e(r);
       if (V5 && r.type == 1) d.version = r.protocolVersion;
       if (CORE)
         try {

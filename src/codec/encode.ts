@@ -99,11 +99,12 @@ export function encodeUnsubscribe(p: UnsubscribePacket, v: ProtocolVersion, w?: 
 
 /** SUBSCRIBE (`t` 8) and UNSUBSCRIBE (10): packet id, (5.0) properties, topic filters. */
 function subs(p: SubscribePacket | UnsubscribePacket, s: any[], v: ProtocolVersion, w: Writer | undefined, t: number): Encoded {
-  var i = 0, o;
   begin(w);
   w16(p.messageId);
   if (V5 && v == 5) wProps(p.properties, t);
-  for (; i < s.length; i++) {
+  // (the `var` here: esbuild would move the statements above into the loop
+  // head, where a folded-away flag test leaves a stray `false` behind)
+  for (var i = 0, o; i < s.length; i++) {
     o = s[i];
     if (t == 8) {
       wStr(o.topic);

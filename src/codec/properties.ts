@@ -7,6 +7,7 @@
  * Packet masks: bit t allows the property in control packet type t; bit 0
  * stands for the Will Properties of CONNECT.
  */
+import { isStr } from "../errors";
 import { BAD_PROPERTY, DUP_PROPERTY, MALFORMED } from "./errors";
 import { r8, rBin, re, rFail, rp, rStr, rVbi } from "./reader";
 import { fail, need, reserve4, vbiFill, w8, wStr, wVbi } from "./writer";
@@ -33,9 +34,9 @@ var KINDS = " 046    67 5     462 670406 6  6 2221084000";
 /** Allowed packets by identifier, bit per control packet type (bit 0: will). */
 // prettier-ignore
 var MASKS = [,9,9,9,,,,,9,9,,264,,,,,,16390,4,4,,32774,32774,2,1,2,4,,16388,,,51956,,6,6,8,4,4,53247,6,4,4,4];
-/** User property and (in PUBLISH) subscription identifier may repeat [MQTT-3.3.4-?]. */
-var USER = 38;
-var SUBID = 11;
+// User property (38) and, in PUBLISH, subscription identifier (11) may repeat
+// [MQTT-3.3.4-?]. Written as literals below: as short as a minified name, and
+// no declaration.
 
 /**
  * Writes the property length and properties of packet type `t` (0: will).
@@ -48,11 +49,11 @@ export function wProps(o: Properties | undefined, t: number): void {
       v = (o as any)[NAMES[i]];
       if (v == null) continue;
       if (!((MASKS[i]! >> t) & 1)) fail(BAD_PROPERTY);
-      if (i == USER) {
+      if (i == 38 /* user property */) {
         for (k in v)
           if (Object.prototype.hasOwnProperty.call(v, k)) {
             // a repeated key: an array of values, one pair each
-            a = typeof v[k] == "string" ? [v[k]] : v[k];
+            a = isStr(v[k]) ? [v[k]] : v[k];
             for (j = 0; j < a.length; j++) {
               w8(i);
               wStr(k);
@@ -60,7 +61,7 @@ export function wProps(o: Properties | undefined, t: number): void {
             }
           }
       } else {
-        a = i == SUBID && typeof v != "number" ? v : [v];
+        a = i == 11 /* subscription identifier */ && typeof v != "number" ? v : [v];
         for (j = 0; j < a.length; j++) {
           need(8);
           w8(i);
@@ -100,13 +101,13 @@ export function rProps(t: number): Properties | undefined {
     }
     n = NAMES[i];
     k = +KINDS[i];
-    if (i == USER) {
+    if (i == 38 /* user property */) {
       var u = (o[n] = o[n] || Object.create(null)), key = rStr();
       v = rStr();
       u[key] = key in u ? [].concat(u[key], v) : v;
       continue;
     }
-    if (seen[i] == gen && !(i == SUBID && t == 3)) {
+    if (seen[i] == gen && !(i == 11 /* subscription identifier */ && t == 3)) {
       rFail(DUP_PROPERTY);
       break;
     }

@@ -13,6 +13,7 @@
  * where `this._x` would not.
  */
 import { CORE } from "../features";
+import { isStr } from "../errors";
 import { PACKET_TOO_LARGE, TOO_LONG } from "./errors";
 import { utf8Write } from "./utf8";
 
@@ -20,8 +21,8 @@ import { utf8Write } from "./utf8";
 export interface Writer {
   /** The buffer; replaced by a bigger one when a packet does not fit. */
   _b: Uint8Array;
-  /** Last returned view, handed out again when the next packet has the same place and size. */
-  _v: Uint8Array | null;
+  /** Last returned view, handed out again when the next packet has the same place and size (none yet: undefined). */
+  _v?: Uint8Array | null;
   /**
    * Largest packet (bytes, header included) this writer may produce: set it to
    * the server's Maximum Packet Size (5.0 CONNACK). Default: the largest
@@ -32,10 +33,7 @@ export interface Writer {
 
 export var Writer = function (this: Writer, size?: number) {
   this._b = new Uint8Array(size || 64);
-  if (CORE) {
-    this._v = null;
-    this.max = 268435460;
-  }
+  if (CORE) this.max = 268435460;
 } as unknown as { new (size?: number): Writer; prototype: Writer };
 
 /** The writer used when an encoder is not given one (tiny: a bare buffer holder, so the class can be left out). */
@@ -115,7 +113,7 @@ export function wStr(x: string | Uint8Array): void {
 
 /** Bytes without a length (PUBLISH payload); a string is written as UTF-8. */
 export function wRaw(x: Uint8Array | string): void {
-  if (typeof x == "string") {
+  if (isStr(x)) {
     need(x.length * 3);
     N = utf8Write(x, B, N);
   } else {
@@ -146,7 +144,7 @@ export function vbiFill(p: number): void {
  * with the same writer.
  */
 export function end(h: number): Uint8Array | string {
-  var l = N - 5, s = 3, x = l, v: Uint8Array | null;
+  var l = N - 5, s = 3, x = l, v: Uint8Array | null | undefined;
   // the header ends at offset 5: one more byte before it per 7 bits of length
   for (; x > 127; x >>= 7) s--;
   B[s] = h;

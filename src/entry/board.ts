@@ -14,6 +14,13 @@ declare const WREN_QUEUE_BYTES: number | undefined;
 declare const WREN_INFLIGHT_MAX: number | undefined;
 declare const WREN_BATTERY: BatteryConfig | null | undefined;
 
+/**
+ * A board build (boardDefines sets every WREN_* together), whose entry
+ * (src/entry/espruino.ts) the client may rely on: the HAL has no `random`,
+ * and the full profile always hands the client a keepalive policy (Liveness),
+ * so there the client leaves its default (SpecKeepalive) out.
+ */
+export const ON_BOARD: boolean = typeof WREN_KEEPALIVE !== "undefined";
 /** The board's firmware has TLS (`require("tls")`); false on ESP8266. */
 export const HAS_TLS: boolean = typeof WREN_TLS === "undefined" || WREN_TLS;
 export const HAS_DEEP_SLEEP: boolean = typeof WREN_DEEP_SLEEP === "undefined" || WREN_DEEP_SLEEP;

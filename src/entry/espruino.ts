@@ -10,6 +10,7 @@
  * battery bands).
  */
 import { CORE, PERSIST } from "../features";
+import { isStr } from "../errors";
 import { Client, type ClientOptions } from "../client/client";
 import { parseUrl } from "../client/index";
 import type { Hal } from "../hal/hal";
@@ -33,7 +34,7 @@ export function connect(url: string | ClientOptions, options?: any): Client {
       // tiny: espruinoClock()'s tiny clock, built here (saves the function around it)
       clock: CORE ? espruinoClock() : { now: Date.now, setTimer: setTimeout as any, clearTimer: clearTimer },
     };
-  if (CORE && typeof url == "string") url = parseUrl(url) as any;
+  if (CORE && isStr(url)) url = parseUrl(url) as any;
   for (k in url as any) o[k] = (url as any)[k];
   for (k in options) o[k] = options[k];
   o.clientId = espruinoClientId(o.clientId);
@@ -52,7 +53,8 @@ export function connect(url: string | ClientOptions, options?: any): Client {
     // battery-aware keepalive on the board: ping only when nothing proves the
     // link (o.liveness ms with nothing received; o.ackTimeout for answers),
     // and battery bands scale keepalive and backoff (o.power: high, low, factor)
-    if (!o.keepalivePolicy) o.keepalivePolicy = new Liveness(o.liveness || 0, o.ackTimeout || 10000);
+    // (Liveness reads a missing liveness as the keepalive, a missing ackTimeout as 10 s)
+    if (!o.keepalivePolicy) o.keepalivePolicy = new Liveness(o.liveness, o.ackTimeout);
     k = new Client(o, hal);
     if (BATTERY) applyPower(k as any, o.power || {});
     // Woken from deep sleep (client.sleep saved the session): resume it before dialing.

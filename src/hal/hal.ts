@@ -144,3 +144,24 @@ export interface Hal {
   /** Uniform random in [0, 1) for backoff jitter; injectable for tests. */
   random?: () => number;
 }
+
+/**
+ * The tiny profile's HAL: the platform's own socket API instead of
+ * Transport/Connection, so that on Espruino it is `require("net")` itself and
+ * costs no wrapper code. Chunks are binary strings both ways (one char per
+ * byte), Espruino's native form. A socket fires `data`, then `error` (if
+ * any) and `close`; `end()` closes after flushing what was written.
+ */
+export interface TinySocket {
+  on(event: string, fn: (arg?: any) => void): unknown;
+  write(bytes: string): unknown;
+  end(): unknown;
+}
+
+/**
+ * Dial `target` (host, port, tls...); `onOpen` runs once connected. May
+ * throw (host unknown, no socket free). The rest of the tiny HAL is a clock
+ * and timers (now, setTimer, clearTimer: only ever called with a live timer,
+ * as Espruino's clearTimeout throws on a fired one) and random() for jitter.
+ */
+export type TinyConnect = (target: Target, onOpen: () => void) => TinySocket;

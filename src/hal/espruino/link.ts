@@ -56,13 +56,9 @@ export function espruinoLink(cfg: WifiConfig, clock: Clock): Link {
     // The callback may never come (firmware retrying): the watchdog redials.
     if (!up) set(false);
   };
-  // (wrapped: the events' argument, a details object, must not reach set)
-  W.on("connected", function () {
-    set(true);
-  });
-  W.on("disconnected", function () {
-    set(false);
-  });
+  // (bound: the events' argument, a details object, comes after `u` and set ignores it)
+  W.on("connected", set.bind(0, true));
+  W.on("disconnected", set.bind(0, false));
   dial();
   return {
     isUp: function () {

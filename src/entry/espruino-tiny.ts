@@ -1,0 +1,26 @@
+/**
+ * Entry of the tiny Espruino bundles (dist/<board>-tiny.js):
+ *   var mqtt = require("wren-mqtt").connect({host: "broker.local", clientId: "s1"});
+ * The HAL is the firmware itself: `net`/`tls` sockets (binary strings),
+ * Date.now, setTimeout/clearTimeout, Math.random. Fills in the options it
+ * is given: port 1883, a client id from getSerial(), the board's keepalive.
+ */
+import { tinyClient, type Tiny, type TinyOptions } from "../tiny/client";
+import { espruinoClientId } from "../hal/espruino/id";
+import { HAS_TLS, KEEPALIVE } from "./board";
+
+export function connect(o: TinyOptions): Tiny {
+  o.port = o.port || 1883;
+  o.clientId = espruinoClientId(o.clientId);
+  if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
+  return tinyClient(
+    o,
+    // (a static function of the module: callable unbound; no "tls" at all on
+    // boards without it, so upload tools never look for such a module)
+    require(HAS_TLS && o.tls ? "tls" : "net").connect,
+    Date.now,
+    setTimeout as any,
+    clearTimeout,
+    Math.random,
+  ).connect();
+}

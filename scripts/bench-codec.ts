@@ -236,9 +236,8 @@ export function runAlloc(): CodecBenchResult["alloc"] {
 
 // ---- minified size of the codec per profile ----
 
-/** What each profile's client uses from the codec. */
-const PROFILE_API: Record<"tiny" | "core" | "full", string[]> = {
-  tiny: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "Decoder"],
+/** What each profile's client uses from the codec (the tiny profile has its own packet code, src/tiny). */
+const PROFILE_API: Record<"core" | "full", string[]> = {
   core: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "encodeAck", "Decoder"],
   full: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "encodeAck", "encodeAuth", "Decoder"],
 };
@@ -252,7 +251,7 @@ export interface CodecSize {
 export async function measureCodecSizes(): Promise<CodecSize[]> {
   const dir = fileURLToPath(new URL("../src/codec/", import.meta.url));
   const out: CodecSize[] = [];
-  for (const profile of ["tiny", "core", "full"] as const) {
+  for (const profile of ["core", "full"] as const) {
     const names = PROFILE_API[profile];
     const entry = `import {${names.join(",")}} from "./index";\n` + names.map((n) => `exports.${n}=${n};`).join("\n");
     const empty = names.map((n) => `exports.${n}=0;`).join("\n");
@@ -295,7 +294,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     printCodecBench(runCodecBench());
     console.log("codec size per profile (what its client imports; ES5, minified, mangled):");
     for (const z of await measureCodecSizes())
-      console.log(`  ${z.profile.padEnd(5)} ${String(z.bytes).padStart(6)} B  (${PROFILE_API[z.profile as "tiny"].join(", ")})`);
+      console.log(`  ${z.profile.padEnd(5)} ${String(z.bytes).padStart(6)} B  (${PROFILE_API[z.profile as "core"].join(", ")})`);
     console.log(`bench took ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 }

@@ -3,14 +3,12 @@
  * esbuild folds the constants, so a disabled feature leaves no code in the
  * bundle. Undefined (tests, Node library use) means enabled.
  *
- * Profiles: tiny = none; core = CORE; full = CORE + V5 + PERSIST.
+ * Profiles: core = complete MQTT 3.1.1 (no flag); full = core + V5 + PERSIST.
+ * (The tiny profile is its own client, src/tiny: it uses none of these.)
  */
-declare const WREN_CORE: boolean | undefined;
 declare const WREN_V5: boolean | undefined;
 declare const WREN_PERSIST: boolean | undefined;
 
-/** Complete MQTT 3.1.1: QoS 1/2 both ways, will, auth, persistent sessions, offline queue. */
-export const CORE: boolean = typeof WREN_CORE === "undefined" || WREN_CORE;
 /** MQTT 5.0: properties, reason codes, AUTH, topic aliases. */
 export const V5: boolean = typeof WREN_V5 === "undefined" || WREN_V5;
 /** Session state saved to flash through the storage HAL (deep-sleep cycles). */

@@ -291,4 +291,52 @@ test("[MQTT-3.2.2-15 / 2.2.3] resubscribe on a new session that would exceed max
   assert.not.ok(events.some((e) => e.startsWith("error:PACKET_TOO_LARGE")));
 });
 
+test("MQTT 5.0 [MQTT-3.2.2-15] reconnect to a server with a smaller Maximum Packet Size: an in-flight packet now too large is not resent, fails PACKET_TOO_LARGE and frees its id; the rest go in order, no reconnect loop", () => {
+  const { hal, client, events } = v5("2003000000", { clean: false, ackTimeout: 1000 });
+  const log: string[] = [];
+  const cb = (n: string) => (e: any) => log.push(n + ":" + (e ? e.code : "ok"));
+  const big = "x".repeat(30);
+  client.publish("t", "a", { qos: 1 }, cb("a")); // id 1
+  client.publish("t", big, { qos: 1 }, cb("big")); // id 2: 38 bytes
+  client.publish("t", "c", { qos: 2 }, cb("c")); // id 3
+  client.publish("t", big, { qos: 2 }, cb("big2")); // id 4
+  // 32 24 | 0001 "t" | id 0002 | props 00 | 30 x "x"
+  assert.equal(take(hal.c())[1], "3224000174000200" + "78".repeat(30));
+  // PUBREC for id 4: PUBREL goes, the big PUBLISH itself is delivered
+  hal.c().h.onData(bytes("50020004"));
+  assert.equal(take(hal.c()), ["62020004"]);
+  hal.c().h.onClose();
+  // queued while offline
+  client.publish("t", "e", { qos: 1 }, cb("e"));
+  client.publish("t", big, cb("q0big"));
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  events.length = 0;
+  // 20 08 | session present | 00 | props 05: 27 00000014 (20 bytes)
+  hal.c().h.onData(bytes("20080100052700000014"));
+  assert.equal(take(hal.c()), [
+    "3a07000174000100" + "61", // a again, DUP
+    "3c07000174000300" + "63", // c again, DUP
+    "62020004", // PUBREL for id 4 (its PUBLISH was delivered before)
+    "32070001740005" + "0065", // e from the queue: id 5
+  ]);
+  // the queue's refusal comes while it is flushed; the in-flight ones after `connect`
+  // (so a callback that throws cannot leave the connection half set up)
+  assert.equal(log, ["q0big:PACKET_TOO_LARGE", "big:PACKET_TOO_LARGE"]);
+  assert.equal(events, ["connect"]);
+  // id 2 is no longer in flight
+  assert.equal(client._out.map((e: any) => e.p.messageId), [1, 3, 4, 5]);
+  // the rest completes and nothing waits for an ack: no ACK_TIMEOUT, no redial
+  hal.c().h.onData(bytes("40020001 50020003 70020004 40020005"));
+  assert.equal(take(hal.c()), ["62020003"]);
+  hal.c().h.onData(bytes("70020003"));
+  assert.equal(log.slice(2), ["a:ok", "big2:ok", "e:ok", "c:ok"]);
+  assert.is(client._out.length, 0);
+  hal.clock.advance(5000);
+  assert.equal(events, ["connect"]);
+  assert.is(hal.conns.length, 2);
+  assert.is(client._s, 3);
+});
+
 test.run();

@@ -140,6 +140,10 @@ test("connect(url): mqtt:// and mqtts:// targets, dials at once", () => {
   assert.equal(parseUrl("mqtt://broker.local"), { host: "broker.local", port: 1883, tls: false });
   assert.equal(parseUrl("mqtts://u:p@h:1234"), { host: "h", port: 1234, tls: true, username: "u", password: "p" });
   assert.equal(parseUrl("tls://h"), { host: "h", port: 8883, tls: true });
+  assert.equal(parseUrl("mqtt://user@10.0.0.2:1884/x"), { host: "10.0.0.2", port: 1884, tls: false, username: "user" });
+  assert.equal(parseUrl("ssl://u:p:q@h"), { host: "h", port: 8883, tls: true, username: "u", password: "p:q" });
+  assert.equal(parseUrl("mqtt://u:@h:"), { host: "h", port: 1883, tls: false, username: "u" });
+  assert.equal(parseUrl("broker:1999"), { host: "broker", port: 1999, tls: false });
   const hal = vhal();
   const c = connect("mqtts://example:8884", hal, { clientId: "x" });
   assert.is(hal.conns.length, 1);

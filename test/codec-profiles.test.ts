@@ -22,11 +22,10 @@ import { checkEs5 } from "../scripts/lib/es5check";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
 import { connectPacket, packet, str } from "../src/tiny/packets";
 
-type Profile = "tiny" | "core" | "full";
+type Profile = "core" | "full";
 const DEFINES: Record<Profile, Record<string, string>> = {
-  tiny: { WREN_CORE: "false", WREN_V5: "false", WREN_PERSIST: "false" },
-  core: { WREN_CORE: "true", WREN_V5: "false", WREN_PERSIST: "false" },
-  full: { WREN_CORE: "true", WREN_V5: "true", WREN_PERSIST: "true" },
+  core: { WREN_V5: "false", WREN_PERSIST: "false" },
+  full: { WREN_V5: "true", WREN_PERSIST: "true" },
 };
 const INDEX = fileURLToPath(new URL("../src/codec/index.ts", import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wren-codec-"));

@@ -38,7 +38,8 @@ test("dry run (RAM) contains the tool's Modules.addCached of the exact bundle, t
   assert.is(r.status, 0, r.stderr);
   const bundle = (await buildBoardBundle(loadBoard("esp32"), "core")).code.trim();
   const sent = fs.readFileSync(out, "latin1");
-  const cached = `Modules.addCached("wren-mqtt",function(){${bundle}});\n`;
+  // (the tool ends the function on a new line when the code holds "//": a trailing line comment would swallow it)
+  const cached = `Modules.addCached("wren-mqtt",function(){${bundle}${bundle.includes("//") ? "\n" : ""}});\n`;
   assert.ok(sent.startsWith(cached), sent.slice(0, 200));
   assert.is(sent.slice(cached.length), APP);
   assert.not.match(sent, /Storage/);

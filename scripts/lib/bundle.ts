@@ -29,7 +29,6 @@ export const NODE_ENTRY = repoPath("src/entry/node.ts");
 /** Compile-time feature flags per profile (see src/features.ts). */
 export function profileDefines(profile: Profile): Record<string, string> {
   return {
-    WREN_CORE: String(profile !== "tiny"),
     WREN_V5: String(profile === "full"),
     WREN_PERSIST: String(profile === "full"),
   };
@@ -91,7 +90,7 @@ export function lowerToEs5(code: string): { code: string; helpers: string[]; dia
 /**
  * Build one Espruino bundle (ES5, minified) in memory, in four steps:
  * 1. esbuild bundles the ESM graph with the profile's defines and folds
- *    constants (`if (CORE)` becomes `if (false)` and disappears). Tree shaking
+ *    constants (`if (V5)` becomes `if (false)` and disappears). Tree shaking
  *    in this pass runs before cross-module constants are folded, so code only
  *    reachable from a dead branch is still present.
  * 2. esbuild bundles that output again: now nothing references the dead code

@@ -1,9 +1,12 @@
 /**
  * Static checks that a bundle can run on Espruino: it must parse as ES5, and
  * must not use globals or static members Espruino's interpreter lacks, nor
- * labels (Espruino does not implement labelled statements).
+ * labels (Espruino does not implement labelled statements), nor regular
+ * expressions that Espruino's small engine reads differently
+ * (./regex-check: regex literals and `RegExp("literal")` calls).
  */
 import * as acorn from "acorn";
+import { checkRegex } from "./regex-check";
 
 /** Global identifiers Espruino does not have. */
 export const FORBIDDEN_GLOBALS = [
@@ -75,6 +78,15 @@ export function checkEs5(code: string): Violation[] {
     void parent; void key;
   });
   walk(ast, (n, parent, key) => {
+    if (n.type === "Literal" && n.regex) {
+      for (const r of checkRegex(n.regex.pattern, n.regex.flags)) out.push({ rule: r.rule, detail: `/${n.regex.pattern}/${n.regex.flags}: ${r.detail}`, pos: n.start });
+    } else if ((n.type === "NewExpression" || n.type === "CallExpression") && n.callee.type === "Identifier" && n.callee.name === "RegExp" && !declared.has("RegExp")) {
+      const [a, f] = n.arguments;
+      if (a && a.type === "Literal" && typeof a.value === "string") {
+        const flags = f && f.type === "Literal" && typeof f.value === "string" ? f.value : "";
+        for (const r of checkRegex(a.value, flags)) out.push({ rule: r.rule, detail: `RegExp(${JSON.stringify(a.value)}, ${JSON.stringify(flags)}): ${r.detail}`, pos: n.start });
+      }
+    }
     if (n.type === "LabeledStatement") {
       out.push({ rule: "label", detail: `label "${n.label.name}:" (Espruino has no labelled statements)`, pos: n.start });
     } else if (n.type === "Identifier" && isReference(parent, key) && FORBIDDEN_GLOBALS.includes(n.name) && !declared.has(n.name)) {

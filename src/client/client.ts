@@ -5,9 +5,9 @@
  * to the earliest deadline (connect timeout, keepalive, ack timeout,
  * reconnect). So it runs the same on Espruino, Node and a virtual clock.
  *
- * Profiles: tiny = QoS 0 publish/subscribe, keepalive, reconnect with backoff;
- * everything else sits behind `if (CORE)` / `if (V5)` and leaves no code in
- * the tiny bundle.
+ * Profiles: core = complete MQTT 3.1.1; 5.0 and flash persistence sit behind
+ * `if (V5)` / `if (PERSIST)` and leave no code in the core bundle. (The tiny
+ * profile is its own client, src/tiny.)
  *
  * Session state is plain data (numbers, arrays, plain objects, packets) so a
  * later layer can save and restore it across deep sleep: `_id` (last packet
@@ -19,7 +19,7 @@
  * Events go through `this.emit`: Espruino gives every object one; on Node
  * the entry mixes in src/client/emitter.ts.
  */
-import { CORE, V5, PERSIST } from "../features";
+import { V5, PERSIST } from "../features";
 import { isStr, wrenError } from "../errors";
 import type { Connection, Hal, Target } from "../hal/hal";
 import {
@@ -38,6 +38,7 @@ import {
 import { encodeAck, encodeConnect, encodeDisconnect, encodePingreq, encodePublish, encodeSubscribe, encodeUnsubscribe, type Encoded } from "../codec/encode";
 import { Decoder } from "../codec/decoder";
 import { Writer } from "../codec/writer";
+import { PACKET_TOO_LARGE } from "../codec/errors";
 import type { WrenError } from "../errors";
 import { backoff, type BackoffOptions } from "./backoff";
 import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepalive";
@@ -122,7 +123,7 @@ export interface Pending {
   t: number;
 }
 
-/** 3.1.1 CONNACK return codes 1..5 [MQTT-3.2.2.3]; split where used (a plain string: the tiny bundle drops it). */
+/** 3.1.1 CONNACK return codes 1..5 [MQTT-3.2.2.3]; split where used (a plain string is shorter than an array). */
 var REFUSED = "unacceptable protocol version,identifier rejected,server unavailable,bad username or password,not authorized";
 
 /** Strings used several times, held once (a `var`: esbuild would inline a `const`). */
@@ -142,7 +143,7 @@ function badQos(q: unknown): boolean {
 
 export interface Client {
   /**
-   * Core: call `handler(topic, payload, packet)` for every received message
+   * Call `handler(topic, payload, packet)` for every received message
    * whose topic matches `filter` (+ and # wildcards), after the `message`
    * event. Local only: it does not subscribe; unsubscribe(filter) removes it.
    */
@@ -152,7 +153,7 @@ export interface Client {
   on(event: "error", fn: (err: WrenError) => void): this;
   on(event: "drop", fn: (packet: PublishPacket, err: WrenError) => void): this;
   on(event: "close" | "offline" | "reconnect" | "end" | "ping", fn: () => void): this;
-  /** Core: a PINGRESP arrived; `rtt`: ms since our PINGREQ (-1 if the policy does not know). */
+  /** A PINGRESP arrived; `rtt`: ms since our PINGREQ (-1 if the policy does not know). */
   on(event: "pingresp", fn: (rtt: number) => void): this;
   /**
    * Full (PERSIST): deep sleep for `ms`: wait (bounded) for in-flight messages, save the
@@ -168,16 +169,16 @@ export interface Client {
 }
 
 /*
- * Internals are module functions taking the client, not methods: the tiny
- * bundle drops those only the core calls, and `c._x` is shorter than
- * `this._x` once minified. Locals are declared only where every profile uses
- * them: esbuild keeps an unused `var`, and its initializer.
+ * Internals are module functions taking the client, not methods: a bundle
+ * drops those it never calls, and `c._x` is shorter than `this._x` once
+ * minified. Locals are declared only where every profile uses them: esbuild
+ * keeps an unused `var`, and its initializer.
  */
 export interface Client {
   _o: ClientOptions;
   _h: Hal;
   _s: State;
-  /** true between CONNACK and the connection's end (as in MQTT.js); core only */
+  /** true between CONNACK and the connection's end (as in MQTT.js) */
   connected: boolean;
   /** the current connection: callbacks of any other (older) one are ignored */
   _c: Connection | null | undefined;
@@ -194,33 +195,26 @@ export interface Client {
   _tm: unknown;
   /** the timer callback, made once */
   _tf: () => void;
-  /**
-   * tiny keepalive: when the last packet was sent (while a PINGREQ is
-   * pending: when it was sent, so the ping timeout is one keepalive
-   * interval), and 1 while a PINGREQ is pending
-   */
-  _ls: number;
-  _pp: number;
-  /** core keepalive policy */
+  /** keepalive policy */
   _kp: KeepalivePolicy;
   /** the stream decoder, reset per connection; this client is its handler */
   _d: Decoder;
   /** last packet id */
   _id: number;
-  /** core: unacknowledged PUBLISH/PUBREL/SUBSCRIBE/UNSUBSCRIBE in send order */
+  /** unacknowledged PUBLISH/PUBREL/SUBSCRIBE/UNSUBSCRIBE in send order */
   _out: Pending[];
-  /** subscriptions by filter, resubscribed on a new session (core: once acknowledged) */
+  /** subscriptions by filter (once acknowledged), resubscribed on a new session */
   _subs: { [filter: string]: Subscription };
-  /** core: incoming QoS 2 packet ids between PUBLISH and PUBREL [MQTT-4.3.3] */
+  /** incoming QoS 2 packet ids between PUBLISH and PUBREL [MQTT-4.3.3] */
   _in2: number[];
-  /** core: routes: filter, handler, filter, handler... */
+  /** routes: filter, handler, filter, handler... */
   _r: (string | MessageHandler)[];
   _q: Queue;
-  /** core: in-flight window */
+  /** in-flight window */
   _win: number;
-  /** Core: packet ids may clash with ids in flight (counter wrapped, or session restored): nid() scans. */
+  /** packet ids may clash with ids in flight (counter wrapped, or session restored): nid() scans. */
   _idScan?: number;
-  /** core: own writer when maxPacketSize (or 5.0: the server's) is set (its `max`), else the codec's shared one */
+  /** own writer when maxPacketSize (or 5.0: the server's) is set (its `max`), else the codec's shared one */
   _wr: Writer | undefined;
   /** 5.0: the last CONNACK's properties (server limits) */
   _cp?: Properties;
@@ -243,13 +237,11 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
     k = o.keepalive,
     q = o.queue || {},
     w = o.will;
-  if (CORE) {
-    // caller errors in the options: thrown now, nothing is sent. Keepalive is
-    // two bytes of whole seconds [MQTT-3.1.2-10] (`&` keeps only those: a
-    // fraction, sign or higher bit makes it differ); a will topic is a topic name.
-    if (k != null && (k & 65535) != k) throw wrenError("BAD_OPTION", "keepalive " + k);
-    if (w && (!validTopic(w.topic) || badQos(w.qos || 0))) throw wrenError("BAD_OPTION", "will");
-  }
+  // caller errors in the options: thrown now, nothing is sent. Keepalive is
+  // two bytes of whole seconds [MQTT-3.1.2-10] (`&` keeps only those: a
+  // fraction, sign or higher bit makes it differ); a will topic is a topic name.
+  if (k != null && (k & 65535) != k) throw wrenError("BAD_OPTION", "keepalive " + k);
+  if (w && (!validTopic(w.topic) || badQos(w.qos || 0))) throw wrenError("BAD_OPTION", "will");
   c._o = o;
   c._h = hal;
   c._s = State.ENDED;
@@ -262,44 +254,34 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   c._tf = function () {
     var t = now(c),
       s = c._s,
-      k = c._ka,
       a: KeepaliveAction;
     c._ta = -1;
     if (s < State.CONNECTED) {
       if (c._dl >= 0 && t >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
     } else if (s == State.CONNECTED) {
-      if (CORE) {
-        if (t >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
-        a = c._kp.timer(t);
-        if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
-        if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
-      } else if (k && t >= c._ls + k) {
-        if (c._pp) return drop(c, "PING_TIMEOUT");
-        write(c, encodePingreq());
-        c._pp = 1;
-      }
+      if (t >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
+      a = c._kp.timer(t);
+      if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
+      if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
     }
     arm(c);
   };
-  c._d = new Decoder(c._v, (CORE && o.maxPacketSize) || 1 / 0, c);
-  // core: the state the tiny profile has not
-  if (CORE) {
-    // a session restored into this client may hold any ids: the first nid() scans
-    c._idScan = 1;
-    c.connected = false;
-    c._out = [];
-    c._in2 = [];
-    c._r = [];
-    // (a full board bundle: the entry always gives one, see ON_BOARD)
-    c._kp = PERSIST && ON_BOARD ? o.keepalivePolicy! : o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
-    c._win = o.inflightWindow || 8;
-    c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
-      var err = wrenError("QUEUE_DROPPED", e.p.topic);
-      fail(c, e.cb, err);
-      c.emit("drop", e.p, err);
-    });
-    if (o.maxPacketSize) (c._wr = new Writer()).max = o.maxPacketSize;
-  }
+  c._d = new Decoder(c._v, o.maxPacketSize || 1 / 0, c);
+  // a session restored into this client may hold any ids: the first nid() scans
+  c._idScan = 1;
+  c.connected = false;
+  c._out = [];
+  c._in2 = [];
+  c._r = [];
+  // (a full board bundle: the entry always gives one, see ON_BOARD)
+  c._kp = PERSIST && ON_BOARD ? o.keepalivePolicy! : o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
+  c._win = o.inflightWindow || 8;
+  c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
+    var err = wrenError("QUEUE_DROPPED", e.p.topic);
+    fail(c, e.cb, err);
+    c.emit("drop", e.p, err);
+  });
+  if (o.maxPacketSize) (c._wr = new Writer()).max = o.maxPacketSize;
 } as unknown as { new (options: ClientOptions, hal: Hal): Client; prototype: Client };
 
 var P = Client.prototype;
@@ -309,10 +291,10 @@ P.connect = function () {
   var c = this;
   if (c._s == State.ENDED) {
     c._n = 0;
-    // core: follow the link: up, dial now; down, stop dialing and drop the
+    // follow the link: up, dial now; down, stop dialing and drop the
     // connection at once (Espruino may drop its sockets without a `close`
     // when WiFi goes, so the old connection cannot be trusted to fail)
-    if (CORE && c._h.link)
+    if (c._h.link)
       c._h.link.onChange(function (up) {
         if (c._s == State.IDLE) up ? dial(c) : (c._dl = -1);
         else if (!up && c._s != State.ENDED) drop(c, "LINK_DOWN");
@@ -326,8 +308,8 @@ P.connect = function () {
  * Publish `payload` (a string is sent as UTF-8) to `topic`. `cb(err)` runs
  * when the publish is complete: written (QoS 0), PUBACK (1), PUBCOMP (2); or
  * with an error: bad input (synchronously, nothing sent or queued), dropped
- * by the offline queue (QUEUE_DROPPED), end() (ENDED); tiny: OFFLINE when
- * not connected. Without `cb` errors go to the `error` event.
+ * by the offline queue (QUEUE_DROPPED), end() (ENDED). Without `cb` errors
+ * go to the `error` event.
  */
 P.publish = function (topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback) {
   // (a callback in `options` reads as no options: it has no qos, retain, properties)
@@ -338,21 +320,15 @@ P.publish = function (topic: string, payload: string | Uint8Array, options?: Pub
     x: Encoded | 0,
     e: Queued;
   if (fn(options)) cb = options;
-  // (if/else rather than an early return: the bundler drops a dead branch, not dead code after a return)
-  if (CORE) {
-    // caller errors: reported now, nothing sent or queued
-    x = !validTopic(topic) ? "BAD_TOPIC" : badQos(q) ? "BAD_QOS" : !isStr(payload) && !(payload instanceof Uint8Array) ? "BAD_PAYLOAD" : 0;
-    if (V5) p.properties = o.properties;
-    // encode once to catch what only the codec sees: too large, too long, bad property
-    if (!x && !isStr((x = encodePublish(p, c._v, c._wr)))) x = 0;
-    if (x) fail(c, cb, wrenError(x, topic));
-    // behind others in the queue, or no room in the window: wait in order
-    // (e made only now: topic or payload may be undefined above)
-    else if (((e = { p: p, cb: cb, n: topic.length + payload.length }), c._q._a.length || !go(c, e))) c._q.add(e);
-  }
-  // tiny: QoS 0 only; the codec writes a string payload as UTF-8 itself
-  else if (c._s == State.CONNECTED) write(c, encodePublish({ topic: topic, payload: payload, retain: o.retain } as PublishPacket, 4)), cb && cb();
-  else fail(c, cb, wrenError("OFFLINE"));
+  // caller errors: reported now, nothing sent or queued
+  x = !validTopic(topic) ? "BAD_TOPIC" : badQos(q) ? "BAD_QOS" : !isStr(payload) && !(payload instanceof Uint8Array) ? "BAD_PAYLOAD" : 0;
+  if (V5) p.properties = o.properties;
+  // encode once to catch what only the codec sees: too large, too long, bad property
+  if (!x && !isStr((x = encodePublish(p, c._v, c._wr)))) x = 0;
+  if (x) fail(c, cb, wrenError(x, topic));
+  // behind others in the queue, or no room in the window: wait in order
+  // (e made only now: topic or payload may be undefined above)
+  else if (((e = { p: p, cb: cb, n: topic.length + payload.length }), c._q._a.length || !go(c, e))) c._q.add(e);
   return c;
 };
 
@@ -362,7 +338,6 @@ P.publish = function (topic: string, payload: string | Uint8Array, options?: Pub
  * QoS / reason codes in order; err (SUBACK_FAILED) if any is >= 0x80.
  * `opts.handler` routes matching messages to it (see `route`).
  * While offline the SUBSCRIBE is sent on connect.
- * Tiny: QoS 0 only, no callback, no handler.
  */
 P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, options?: SubscribeOptions | Callback, cb?: Callback) {
   var c = this,
@@ -372,29 +347,27 @@ P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, o
     k: any,
     s: Subscription,
     i = 0;
-  if (CORE) {
-    if (fn(options)) cb = options;
-    // the filters `f`: an array, or an object filter: qos
-    for (k in f) {
-      s = { topic: f.push ? f[k] : k, qos: f.push ? o.qos || 0 : f[k] };
-      if (V5) {
-        s.nl = o.nl;
-        s.rap = o.rap;
-        s.rh = o.rh;
-      }
-      a.push(s);
+  if (fn(options)) cb = options;
+  // the filters `f`: an array, or an object filter: qos
+  for (k in f) {
+    s = { topic: f.push ? f[k] : k, qos: f.push ? o.qos || 0 : f[k] };
+    if (V5) {
+      s.nl = o.nl;
+      s.rap = o.rap;
+      s.rh = o.rh;
     }
-    // an empty list meets validFilter(undefined)
-    for (; i < a.length || !i; i++)
-      if (!validFilter((s = a[i] || ({} as Subscription)).topic) || badQos(s.qos)) return fail(c, cb, wrenError("BAD_FILTER", s.topic)), c;
-    k = { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket;
-    if (V5) k.properties = o.properties;
-    if (track(c, k, cb, PacketType.SUBACK) && o.handler) for (i = 0; i < a.length; i++) c.route(a[i].topic, o.handler);
-  } else sub(c, f.push ? f : Object.keys(f));
+    a.push(s);
+  }
+  // an empty list meets validFilter(undefined)
+  for (; i < a.length || !i; i++)
+    if (!validFilter((s = a[i] || ({} as Subscription)).topic) || badQos(s.qos)) return fail(c, cb, wrenError("BAD_FILTER", s.topic)), c;
+  k = { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket;
+  if (V5) k.properties = o.properties;
+  if (track(c, k, cb, PacketType.SUBACK) && o.handler) for (i = 0; i < a.length; i++) c.route(a[i].topic, o.handler);
   return c;
 };
 
-/** Unsubscribe; also removes the filters' routes. `cb(err)` after UNSUBACK (tiny: no callback). */
+/** Unsubscribe; also removes the filters' routes. `cb(err)` after UNSUBACK. */
 P.unsubscribe = function (filter: string | string[], options?: { properties?: Properties } | Callback, cb?: Callback) {
   var c = this,
     f = isStr(filter) ? [filter] : filter,
@@ -402,28 +375,23 @@ P.unsubscribe = function (filter: string | string[], options?: { properties?: Pr
     i = 0,
     j: number,
     p: UnsubscribePacket;
-  if (CORE) {
-    if (fn(options)) cb = options;
-    // an empty list meets validFilter(undefined)
-    for (; i < f.length || !i; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i])), c;
-    p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
-    if (V5 && options) p.properties = (options as { properties?: Properties }).properties;
-    // then drop the filters' routes and subscriptions
-    if (track(c, p, cb, PacketType.UNSUBACK))
-      for (i = 0; i < f.length; i++) {
-        for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
-        delete c._subs[f[i]];
-      }
-  } else {
-    for (; i < f.length; i++) delete c._subs[f[i]];
-    if (c._s == State.CONNECTED) write(c, encodeUnsubscribe({ messageId: nid(c), unsubscriptions: f } as UnsubscribePacket, 4));
-  }
+  if (fn(options)) cb = options;
+  // an empty list meets validFilter(undefined)
+  for (; i < f.length || !i; i++) if (!validFilter(f[i])) return fail(c, cb, wrenError("BAD_FILTER", f[i])), c;
+  p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
+  if (V5 && options) p.properties = (options as { properties?: Properties }).properties;
+  // then drop the filters' routes and subscriptions
+  if (track(c, p, cb, PacketType.UNSUBACK))
+    for (i = 0; i < f.length; i++) {
+      for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
+      delete c._subs[f[i]];
+    }
   return c;
 };
 
 /**
  * Stop: send DISCONNECT (unless `force`) and close; no more reconnects.
- * Core: callbacks of queued and unacknowledged messages get an ENDED error.
+ * Callbacks of queued and unacknowledged messages get an ENDED error.
  * The `close` (if a connection was open) and `end` events and `cb` follow
  * synchronously. connect() starts again.
  */
@@ -444,31 +412,29 @@ P.end = function (force?: boolean | Callback, cb?: Callback) {
     else k.destroy();
     c.emit("close");
   }
-  // Core: callbacks of unacknowledged and queued messages get ENDED (also
-  // when already ENDED: reconnect:false ends without failing pending work).
+  // callbacks of unacknowledged and queued messages get ENDED (also when
+  // already ENDED: reconnect:false ends without failing pending work).
   // One that throws stops neither the others nor end(): `x` = [first error
   // thrown], rethrown last (try/catch, no `finally`: Espruino has bugs with it).
-  if (CORE) {
-    // (`k`, done with, holds the error)
-    k = wrenError("ENDED") as any;
-    c.connected = false;
-    c._out = [];
-    while ((e = a.shift() || c._q.shift()))
-      try {
-        if (e.cb) e.cb(k as any);
-      } catch (y) {
-        x = x || [y];
-      }
-  }
+  // (`k`, done with, holds the error)
+  k = wrenError("ENDED") as any;
+  c.connected = false;
+  c._out = [];
+  while ((e = a.shift() || c._q.shift()))
+    try {
+      if (e.cb) e.cb(k as any);
+    } catch (y) {
+      x = x || [y];
+    }
   c.emit("end");
   if (cb) cb();
-  if (CORE && x) throw x[0];
+  if (x) throw x[0];
   return c;
 };
 
 /** Decoder handler: a packet arrived. */
 P.onPacket = function (p: Packet) {
-  // core: CONNACK accepted, and every packet after it, handled here (not in
+  // CONNACK accepted, and every packet after it, handled here (not in
   // functions of their own: each would cost its header and call)
   var c = this,
     t = p.type,
@@ -480,104 +446,111 @@ P.onPacket = function (p: Packet) {
     k: any,
     e: Pending | undefined,
     rc: number,
-    err: Error | undefined,
+    // (an Error, or in a CONNACK (5.0) the failed resends)
+    err: any,
     a: Subscription[],
     x: Properties;
   // (`k` is the round trip the policy measured, when it is the PINGRESP)
-  if (CORE) (k = c._kp.received(now(c), t) as number), t == PacketType.PINGRESP && c.emit("pingresp", k);
-  else c._pp = 0;
+  k = c._kp.received(now(c), t) as number;
+  if (t == PacketType.PINGRESP) c.emit("pingresp", k);
   // CONNACK first and only then [MQTT-3.2.0-1]
   if ((c._s == State.CONNECTING) != (t == PacketType.CONNACK)) drop(c, PROTOCOL, "" + t);
   else if (t == PacketType.CONNACK) {
     // 3.1.1: 1..5 refused [MQTT-3.2.2.3]; 5.0: reason codes >= 0x80
-    if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", (CORE && (!V5 || c._v == 4) && REFUSED.split(",")[k - 1]) || "" + k);
+    if ((k = (p as ConnackPacket).returnCode)) return drop(c, "CONNACK_REFUSED", ((!V5 || c._v == 4) && REFUSED.split(",")[k - 1]) || "" + k);
     // 5.0: after Clean Start 1 we have no session, so a present one is an error [MQTT-3.2.2-4]
     if (V5 && c._v == 5 && (p as ConnackPacket).sessionPresent && c._o.clean !== false) return drop(c, PROTOCOL, "2");
     c._s = State.CONNECTED;
     c._n = 0;
-    if (CORE) {
-      // (k: the keepalive ms, then a filter)
-      n = o.length;
-      k = c._ka;
-      a = [];
-      c.connected = true;
-      // 5.0: this connection's server limits; go() checks Maximum QoS and Retain Available
-      if (V5 && (c._cp = x = (p as ConnackPacket).properties || {})) {
-        if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
-        if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
-        // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
-        if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
-      }
-      c._kp.start(now(c), k);
-      if (!(p as ConnackPacket).sessionPresent) {
-        // a new session: the server forgot our subscriptions and its QoS 2 ids
-        c._in2 = [];
-        for (k in c._subs) a.push(c._subs[k]);
-        // one SUBSCRIBE; too large for the packet size limit: one per filter
-        if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, noop, PacketType.SUBACK))
-          for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]] } as SubscribePacket, void 0, PacketType.SUBACK);
-      }
-      // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
-      // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came
-      for (; i < n; i++) send(c, o[i]);
-      flush(c);
-    } else (c._ls = now(c)), sub(c, Object.keys(c._subs));
+    // (k: the keepalive ms, then a filter)
+    n = o.length;
+    k = c._ka;
+    a = [];
+    c.connected = true;
+    // 5.0: this connection's server limits; go() checks Maximum QoS and Retain Available
+    if (V5 && (c._cp = x = (p as ConnackPacket).properties || {})) {
+      err = [];
+      if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
+      if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
+      // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
+      if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
+    }
+    c._kp.start(now(c), k);
+    if (!(p as ConnackPacket).sessionPresent) {
+      // a new session: the server forgot our subscriptions and its QoS 2 ids
+      c._in2 = [];
+      for (k in c._subs) a.push(c._subs[k]);
+      // one SUBSCRIBE; too large for the packet size limit: one per filter
+      if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, noop, PacketType.SUBACK))
+        for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]] } as SubscribePacket, void 0, PacketType.SUBACK);
+    }
+    // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
+    // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came.
+    // 5.0: a packet over this server's Maximum Packet Size [MQTT-3.2.2-15] (it
+    // fitted the last one's) is not sent: the server would disconnect us, again on
+    // every reconnect. It leaves the set (its id is free again) and fails once the
+    // rest went and `connect` was emitted (held in `err`). (The codec's other refusals depend on the packet
+    // alone: track() saw them before it first went.)
+    for (; i < n; i++)
+      if (V5 && (e = o[i]).w != PacketType.PUBCOMP && isStr(enc(c, e.p))) err.push(e), o.splice(i--, 1), n--;
+      else send(c, V5 ? e! : o[i]);
+    flush(c);
     arm(c);
     c.emit("connect", p);
-  } else if (CORE) {
-    if (t == PacketType.PUBLISH) {
-      // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
-      // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
-      if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, PROTOCOL, "3");
-      else if ((p as PublishPacket).qos == 2) {
-        // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
-        if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
-        ack(c, PacketType.PUBREC, id);
-      } else {
-        msg(c, p as PublishPacket);
-        if ((p as PublishPacket).qos) ack(c, PacketType.PUBACK, id);
-      }
-    } else if (t == PacketType.PUBREL) {
-      i = c._in2.indexOf(id);
-      if (i >= 0) c._in2.splice(i, 1);
-      // PUBCOMP even for an unknown id, so the server can free it
-      ack(c, PacketType.PUBCOMP, id);
-    } else if ((0xab0 >> t) & 1) {
-      // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: bits 4, 5, 7, 9, 11
-      for (; (e = o[i]) && !(e.p.messageId == id && e.w == t); i++);
-      rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
-      if (!(V5 && rc >= 0x80) && t == PacketType.PUBREC) {
-        // (3.1.1 has no reason codes: the core build folds the test away)
-        // PUBREL even for an unknown id, so the server can free it
-        ack(c, PacketType.PUBREL, id);
-        if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
-      } else if (e) {
-        // (no entry: a late or duplicate ack, nothing waits for it; acks come
-        // mostly in order, and shift() neither copies nor allocates like splice)
-        i ? o.splice(i, 1) : o.shift();
-        // SUBACK: keep the granted filters; UNSUBACK: forget the filters again, which
-        // a SUBACK for a SUBSCRIBE sent before the UNSUBSCRIBE brought back;
-        // a reason code >= 0x80 fails the callback (5.0: UNSUBACK too)
-        if (t > PacketType.SUBSCRIBE)
-          for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
-            // (a 3.1.1 UNSUBACK has no reason codes)
-            if (g && g[i] >= 0x80) rc = g[i];
-            else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
-            else c._subs[a[i].topic] = a[i];
-        if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
-        try {
-          if (e.cb) e.cb(err, g);
-          else if (err) c.emit(ERROR, err);
-        } catch (y) {
-          // a callback that throws must not stall the queue: the window has room
-          flush(c);
-          throw y;
-        }
+    // (after the connection is complete: a callback that throws cannot undo it)
+    if (V5) while ((e = err.shift())) fail(c, e.cb, wrenError(PACKET_TOO_LARGE, (e.p as PublishPacket).topic));
+  } else if (t == PacketType.PUBLISH) {
+    // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
+    // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
+    if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, PROTOCOL, "3");
+    else if ((p as PublishPacket).qos == 2) {
+      // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
+      if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
+      ack(c, PacketType.PUBREC, id);
+    } else {
+      msg(c, p as PublishPacket);
+      if ((p as PublishPacket).qos) ack(c, PacketType.PUBACK, id);
+    }
+  } else if (t == PacketType.PUBREL) {
+    i = c._in2.indexOf(id);
+    if (i >= 0) c._in2.splice(i, 1);
+    // PUBCOMP even for an unknown id, so the server can free it
+    ack(c, PacketType.PUBCOMP, id);
+  } else if ((0xab0 >> t) & 1) {
+    // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: bits 4, 5, 7, 9, 11
+    for (; (e = o[i]) && !(e.p.messageId == id && e.w == t); i++);
+    rc = (V5 && (p as { reasonCode?: number }).reasonCode) || 0;
+    if (!(V5 && rc >= 0x80) && t == PacketType.PUBREC) {
+      // (3.1.1 has no reason codes: the core build folds the test away)
+      // PUBREL even for an unknown id, so the server can free it
+      ack(c, PacketType.PUBREL, id);
+      if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
+    } else if (e) {
+      // (no entry: a late or duplicate ack, nothing waits for it; acks come
+      // mostly in order, and shift() neither copies nor allocates like splice)
+      i ? o.splice(i, 1) : o.shift();
+      // SUBACK: keep the granted filters; UNSUBACK: forget the filters again, which
+      // a SUBACK for a SUBSCRIBE sent before the UNSUBSCRIBE brought back;
+      // a reason code >= 0x80 fails the callback (5.0: UNSUBACK too)
+      if (t > PacketType.SUBSCRIBE)
+        for (a = (e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions, i = 0; i < a.length; i++)
+          // (a 3.1.1 UNSUBACK has no reason codes)
+          if (g && g[i] >= 0x80) rc = g[i];
+          else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
+          else c._subs[a[i].topic] = a[i];
+      if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
+      try {
+        if (e.cb) e.cb(err, g);
+        else if (err) c.emit(ERROR, err);
+      } catch (y) {
+        // a callback that throws must not stall the queue: the window has room
         flush(c);
+        throw y;
       }
-    } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
-    else if (t != PacketType.PINGRESP) drop(c, PROTOCOL, "" + t);
-  } else if (t == PacketType.PUBLISH) c.emit("message", (p as PublishPacket).topic, (p as PublishPacket).payload, p);
+      flush(c);
+    }
+  } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
+  else if (t != PacketType.PINGRESP) drop(c, PROTOCOL, "" + t);
 };
 
 /** Decoder handler: malformed or oversized input. */
@@ -585,11 +558,10 @@ P.onError = function (err: WrenError) {
   drop(this, err);
 };
 
-if (CORE)
-  P.route = function (filter: string, handler: MessageHandler) {
-    this._r.push(filter, handler);
-    return this;
-  };
+P.route = function (filter: string, handler: MessageHandler) {
+  this._r.push(filter, handler);
+  return this;
+};
 
 if (PERSIST) {
   P.sleep = function (ms: number, cb?: (err?: Error) => void, o?: SleepOptions) {
@@ -618,27 +590,17 @@ function write(c: Client, b: Encoded): void {
     // the policy learns whether an answer is owed: PUBREL, SUBSCRIBE, UNSUBSCRIBE (flags 0010)
     // and PUBLISH QoS > 0 (flag 2 or 4), the only packets we send with either flag
     // and PUBREC (0x50: the broker owes a PUBREL)
-    if (CORE) c._kp.sent(now(c), !!(b[0] & 6 || b[0] == 0x50));
-    // tiny: while a PINGREQ is pending `_ls` keeps its time
-    else if (!c._pp) c._ls = now(c);
+    c._kp.sent(now(c), !!(b[0] & 6 || b[0] == 0x50));
   }
 }
 
-/** Tiny: SUBSCRIBE filters `f` at QoS 0 (no ack tracking) if connected; they go again on every connect. */
-function sub(c: Client, f: string[]): void {
-  var a: Subscription[] = [],
-    i = 0;
-  for (; i < f.length; i++) a.push((c._subs[f[i]] = { topic: f[i], qos: 0 }));
-  if (a[0] && c._s == State.CONNECTED) write(c, encodeSubscribe({ messageId: nid(c), subscriptions: a } as SubscribePacket, 4));
-}
-
-/** Core: PUBACK/PUBREC/PUBREL/PUBCOMP. */
+/** PUBACK/PUBREC/PUBREL/PUBCOMP. */
 function ack(c: Client, t: number, id: number): void {
   write(c, encodeAck(t, id, c._v));
 }
 
 /**
- * Core: a packet that waits for an ack `w` (PUBLISH QoS > 0, SUBSCRIBE,
+ * A packet that waits for an ack `w` (PUBLISH QoS > 0, SUBSCRIBE,
  * UNSUBSCRIBE): gets an id, tracked until acked; sent now if connected, else
  * on connect.
  */
@@ -655,13 +617,13 @@ function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number, 
   return true;
 }
 
-/** Core: encode a tracked packet. */
+/** Encode a tracked packet. */
 function enc(c: Client, p: Pending["p"]): Encoded {
   return (p.type == PacketType.PUBLISH ? encodePublish : p.type == PacketType.SUBSCRIBE ? encodeSubscribe : encodeUnsubscribe)(p as any, c._v, c._wr);
 }
 
 /**
- * Core: (re)send an unacknowledged entry: PUBREL once PUBREC came, else the
+ * (Re)send an unacknowledged entry: PUBREL once PUBREC came, else the
  * packet; any later send of it is a resend, so it gets DUP [MQTT-3.3.1-1].
  */
 function send(c: Client, e: Pending): void {
@@ -671,27 +633,25 @@ function send(c: Client, e: Pending): void {
   else write(c, enc(c, p)), ((p as PublishPacket).dup = true);
 }
 
-/** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1]; core: skipping ids in use [MQTT-2.3.1-2]. */
+/** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1], skipping ids in use [MQTT-2.3.1-2]. */
 function nid(c: Client, i?: number, h?: number, m?: any): number {
-  // (i, h, m: scratch locals as parameters, so that the tiny build keeps no `var` for them)
+  // (i, h, m: scratch locals as parameters: no `var` statement for them)
   var id = (c._id % 65535) + 1;
-  // core: ids in flight are all <= _id unless the counter wrapped (or a
-  // restored session may hold any): only then scan, taking the next id on a
-  // clash, and stop scanning once no id in flight is above the one taken.
-  if (CORE) {
-    if (id == 1) c._idScan = 1;
-    if (c._idScan) {
-      for (i = h = 0; (m = c._out[i]); i++)
-        if ((m = m.p.messageId) == id) (id = (id % 65535) + 1), (i = -1), (h = 0);
-        else if (m > id) h = 1;
-      c._idScan = h;
-    }
+  // ids in flight are all <= _id unless the counter wrapped (or a restored
+  // session may hold any): only then scan, taking the next id on a clash,
+  // and stop scanning once no id in flight is above the one taken.
+  if (id == 1) c._idScan = 1;
+  if (c._idScan) {
+    for (i = h = 0; (m = c._out[i]); i++)
+      if ((m = m.p.messageId) == id) (id = (id % 65535) + 1), (i = -1), (h = 0);
+      else if (m > id) h = 1;
+    c._idScan = h;
   }
   return (c._id = id);
 }
 
 /**
- * Core: send a publish now if connected and (QoS > 0) the window has room, or
+ * Send a publish now if connected and (QoS > 0) the window has room, or
  * fail it if this connection cannot take it: the codec refuses it (5.0: over
  * the server's Maximum Packet Size, which may have come after publish() checked),
  * 5.0: QoS above the server's Maximum QoS [MQTT-3.2.2-11], retained when
@@ -717,23 +677,23 @@ function go(c: Client, e: Queued, x?: Encoded | 0): boolean {
   return true;
 }
 
-/** Core: send queued publishes while they can go, in order. */
+/** Send queued publishes while they can go, in order. */
 function flush(c: Client): void {
   var q = c._q,
     e: Queued | undefined;
   while ((e = q._a[0]) && go(c, e)) q.shift();
 }
 
-/** Dial, unless (core) the link is down: then wait for it to come up. */
+/** Dial, unless the link is down: then wait for it to come up. */
 function dial(c: Client): void {
   var h = c._h,
     k: Connection;
   if (c._s == State.IDLE) c.emit("reconnect");
-  // core: link down, wait in IDLE with no deadline
-  if (CORE && h.link && !h.link.isUp()) (c._s = State.IDLE), (c._dl = -1);
+  // link down: wait in IDLE with no deadline
+  if (h.link && !h.link.isUp()) (c._s = State.IDLE), (c._dl = -1);
   else {
     c._s = State.OPENING;
-    c._dl = now(c) + ((CORE && c._o.connectTimeout) || 30000);
+    c._dl = now(c) + (c._o.connectTimeout || 30000);
     c._d.reset();
     // no callback runs inside connect() (HAL contract), so `k` is set before any
     c._c = k = h.transport.connect(c._o as Target, {
@@ -741,22 +701,20 @@ function dial(c: Client): void {
       onOpen: function () {
         var o = c._o, p: ConnectPacket;
         if (k == c._c) {
-          // (tiny: no type, the encoder does not read it)
+          // (no type: the encoder does not read it)
           // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
-          p = { clientId: o.clientId, clean: !CORE || o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
+          p = { clientId: o.clientId, clean: o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
           c._s = State.CONNECTING;
-          if (CORE) {
-            p.username = o.username;
-            // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
-            // writes a string as UTF-8 and sets the flag for a truthy password: ""
-            // becomes zero bytes, which it sends (with the flag) like any other.
-            if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
-            // the will as given: the encoder reads a missing qos / retain as 0 / false
-            // and writes a string payload as UTF-8 (the constructor checked topic and qos)
-            p.will = o.will as ConnectPacket["will"];
-          }
+          p.username = o.username;
+          // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
+          // writes a string as UTF-8 and sets the flag for a truthy password: ""
+          // becomes zero bytes, which it sends (with the flag) like any other.
+          if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
+          // the will as given: the encoder reads a missing qos / retain as 0 / false
+          // and writes a string payload as UTF-8 (the constructor checked topic and qos)
+          p.will = o.will as ConnectPacket["will"];
           if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
-          write(c, CORE ? encodeConnect(p, c._wr) : encodeConnect(p));
+          write(c, encodeConnect(p, c._wr));
         }
       },
       onData: function (b: Uint8Array) {
@@ -771,7 +729,7 @@ function dial(c: Client): void {
 }
 
 
-/** Core: deliver a message: `message` event (tiny: onPacket emits it), then matching routes. */
+/** Deliver a message: `message` event, then matching routes. */
 function msg(c: Client, p: PublishPacket): void {
   var r = c._r,
     i = 0;
@@ -794,14 +752,14 @@ function drop(c: Client, err?: Error | string, detail?: string): void {
   // stops a decoder push in progress: no packet after the bad one is handled
   c._d.reset();
   if (k) k.destroy();
-  if (CORE) c.connected = false;
+  c.connected = false;
   if (err) c.emit(ERROR, isStr(err) ? wrenError(err, detail) : err);
   c.emit("close");
   if (s == State.CONNECTED) c.emit("offline");
   if (c._s) return; // end() or connect() in a listener
-  if (CORE && r === false) c._s = State.ENDED;
+  if (r === false) c._s = State.ENDED;
   // (the board entry gives the HAL no `random`: Math.random it is)
-  else if (!CORE || !h.link || h.link.isUp()) c._dl = now(c) + backoff(c._n++, r || {}, !ON_BOARD && h.random ? h.random() : Math.random());
+  else if (!h.link || h.link.isUp()) c._dl = now(c) + backoff(c._n++, r || {}, !ON_BOARD && h.random ? h.random() : Math.random());
   arm(c);
 }
 
@@ -811,10 +769,7 @@ function arm(c: Client): void {
     m = c._h.clock,
     d = s < State.CONNECTED ? c._dl : -1,
     x: number;
-  if (s == State.CONNECTED) {
-    if (CORE) d = ackDue(c, c._kp.next());
-    else if (c._ka) d = c._ls + c._ka;
-  }
+  if (s == State.CONNECTED) d = ackDue(c, c._kp.next());
   if (d < 0 || c._ta < 0 || c._ta > d) {
     // (a no-op for a fired timer)
     m.clearTimer(c._tm);
@@ -824,7 +779,7 @@ function arm(c: Client): void {
   }
 }
 
-/** Core: the earlier of deadline `d` (-1 or Infinity: none) and the first ack timeout. */
+/** The earlier of deadline `d` (-1 or Infinity: none) and the first ack timeout. */
 function ackDue(c: Client, d: number): number {
   var o = c._out,
     at = c._o.ackTimeout,

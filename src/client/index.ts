@@ -26,15 +26,19 @@ export function createClient(options: ClientOptions, hal: Hal): Client {
 
 /**
  * "mqtt://[user[:password]@]host[:port]" (also tcp:); "mqtts://" (also
- * tls:, ssl:) selects TLS. Default ports 1883 / 8883.
+ * tls:, ssl:) selects TLS. Default ports 1883 / 8883. A path is ignored.
  */
 export function parseUrl(url: string): Partial<ClientOptions> {
-  var m = /^(\w+):\/\/(?:([^:@]*):?([^@]*)@)?([^:/]*):?(\d*)/.exec(url) || [],
-    // (mqtts, tls and ssl have an "s", mqtt and tcp none)
-    tls = /s/.test(m[1]),
-    o: Partial<ClientOptions> = { host: m[4], port: +m[5] || (tls ? 8883 : 1883), tls: tls };
-  if (m[2]) o.username = m[2];
-  if (m[3]) o.password = m[3];
+  // by splitting, not a regular expression: Espruino's engine has no `?` or `(?:`
+  var s = url.split("://"),
+    // (mqtts, tls and ssl have an "s", mqtt and tcp none; no scheme: plain)
+    tls = !!s[1] && /s/.test(s[0]),
+    r = s.pop()!.split("/")[0].split("@"), // [user[:password]@]host[:port]
+    h = r.pop()!.split(":"),
+    u: any = r.join("@").split(":"),
+    o: Partial<ClientOptions> = { host: h[0], port: +h[1] || (tls ? 8883 : 1883), tls: tls };
+  if (u[0]) o.username = u.shift();
+  if ((u = u.join(":"))) o.password = u;
   return o;
 }
 

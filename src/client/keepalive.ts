@@ -6,7 +6,7 @@
  * and restored across deep sleep.
  */
 
-import { CORE, PERSIST } from "../features";
+import { PERSIST } from "../features";
 import { ON_BOARD } from "../entry/board";
 
 /** What the client should do when the keepalive deadline passes. */
@@ -59,9 +59,8 @@ export var SpecKeepalive = function (this: SpecKeepalive, timeout?: number) {
   this._to = timeout;
 } as unknown as { new (timeout?: number): SpecKeepalive; prototype: SpecKeepalive };
 
-// (only the core uses it: the tiny build must not keep these assignments; nor
-// does a full board build, whose entry always gives the client a policy)
-if (CORE && !(PERSIST && ON_BOARD)) {
+// (a full board build leaves these out: its entry always gives the client a policy)
+if (!(PERSIST && ON_BOARD)) {
   var P = SpecKeepalive.prototype;
   P.start = function (now, ms) {
     this._ka = ms;

@@ -5,7 +5,6 @@
  * Entries are plain objects holding the packet, so the queue can be saved.
  */
 import type { PublishPacket } from "../codec/packet";
-import { CORE } from "../features";
 
 export type Callback = (err?: Error | null, ...rest: any[]) => void;
 
@@ -52,35 +51,32 @@ export var Queue = function (this: Queue, lim: number, max: number, pol: QueuePo
   q._drop = drop;
 } as unknown as { new (lim: number, max: number, pol: QueuePolicy, drop: (e: Queued) => void): Queue; prototype: Queue };
 
-// (only the core uses it: the tiny build must not keep these assignments)
-if (CORE) {
-  Queue.prototype.add = function (e) {
-    var q = this,
-      a = q._a,
-      i = 0;
-    if (q._pol == QueuePolicy.LATEST)
-      for (; i < a.length; i++)
-        if (a[i].p.topic == e.p.topic) {
-          q._b -= a[i].n;
-          q._drop(a.splice(i, 1)[0]);
-          break;
-        }
-    while (a.length >= q._lim || q._b + e.n > q._max) {
-      // drop-new, or nothing left to push out, or too big for the queue at all
-      if (q._pol == QueuePolicy.DROP_NEW || !a[0] || e.n > q._max) {
-        q._drop(e);
-        return false;
+Queue.prototype.add = function (e) {
+  var q = this,
+    a = q._a,
+    i = 0;
+  if (q._pol == QueuePolicy.LATEST)
+    for (; i < a.length; i++)
+      if (a[i].p.topic == e.p.topic) {
+        q._b -= a[i].n;
+        q._drop(a.splice(i, 1)[0]);
+        break;
       }
-      q._drop(q.shift()!);
+  while (a.length >= q._lim || q._b + e.n > q._max) {
+    // drop-new, or nothing left to push out, or too big for the queue at all
+    if (q._pol == QueuePolicy.DROP_NEW || !a[0] || e.n > q._max) {
+      q._drop(e);
+      return false;
     }
-    a.push(e);
-    q._b += e.n;
-    return true;
-  };
+    q._drop(q.shift()!);
+  }
+  a.push(e);
+  q._b += e.n;
+  return true;
+};
 
-  Queue.prototype.shift = function () {
-    var e = this._a.shift();
-    if (e) this._b -= e.n;
-    return e;
-  };
-}
+Queue.prototype.shift = function () {
+  var e = this._a.shift();
+  if (e) this._b -= e.n;
+  return e;
+};

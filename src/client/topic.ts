@@ -1,6 +1,11 @@
 /**
  * Topic names and filters [MQTT-4.7]: validation and matching. Pure, no
  * allocation on the matching path (it runs for every route of every message).
+ *
+ * Regular expressions here must run on Espruino's own small engine
+ * (src/jswrap_regexp.c): no `?`, `{n}` or `(?:`, and a `^` that fails ends
+ * the whole match, alternatives after it included, so `^$|x` would only try
+ * `x` at index 0. Empty strings are tested in code instead.
  */
 import { isStr } from "../errors";
 
@@ -9,7 +14,7 @@ import { isStr } from "../errors";
  * [MQTT-3.3.2-2] [MQTT-4.7.3-1] and without U+0000 [MQTT-4.7.3-2].
  */
 export function validTopic(t: unknown): boolean {
-  return isStr(t) && !/^$|[+#\0]/.test(t);
+  return isStr(t) && !!t && !/[+#\0]/.test(t);
 }
 
 /**
@@ -19,7 +24,7 @@ export function validTopic(t: unknown): boolean {
  * wildcard: a wildcard next to a non-`/` character, or anything after `#`.
  */
 export function validFilter(f: unknown): boolean {
-  return isStr(f) && !/^$|[^/][+#]|\+[^/]|#.|\0/.test(f);
+  return isStr(f) && !!f && !/[^/][+#]|\+[^/]|#.|\0/.test(f);
 }
 
 /**

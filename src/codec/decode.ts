@@ -11,7 +11,7 @@
  * payload are views of the input, not copies. Flags are tested inline as
  * `V5 && v == 5` (never through a local) so esbuild folds them away.
  */
-import { CORE, V5 } from "../features";
+import { V5 } from "../features";
 import { BAD_FLAGS, BAD_QOS, BAD_TYPE } from "./errors";
 import type { Packet, ProtocolVersion } from "./packet";
 import { rProps } from "./properties";
@@ -27,9 +27,9 @@ export type PacketDecoder = (h: number, b: Uint8Array, s: number, e: number, v: 
  */
 export function decodePacket(h: number, b: Uint8Array, s: number, e: number, v: ProtocolVersion): Packet | string {
   var t = h >> 4, f = h & 15, p: any, q: number, g: number[];
-  // a bit per type a client receives: CONNACK, PUBLISH, SUBACK, UNSUBACK,
-  // PINGRESP; core: the PUBLISH acks; 5.0: DISCONNECT, AUTH [MQTT-2.2.1]
-  if (!(((V5 && v == 5 ? 0xeafc : CORE ? 0x2afc : 0x2a0c) >> t) & 1)) return BAD_TYPE;
+  // a bit per type a client receives: CONNACK, PUBLISH, the PUBLISH acks,
+  // SUBACK, UNSUBACK, PINGRESP; 5.0: DISCONNECT, AUTH [MQTT-2.2.1]
+  if (!(((V5 && v == 5 ? 0xeafc : 0x2afc) >> t) & 1)) return BAD_TYPE;
   rInit(b, s, e);
   if (t == 3) {
     // PUBLISH [MQTT-3.3]
@@ -46,7 +46,7 @@ export function decodePacket(h: number, b: Uint8Array, s: number, e: number, v: 
     if (t == 2) {
       // CONNACK [MQTT-3.2]
       q = r8();
-      if (CORE && q > 1) rFail(BAD_FLAGS); // [MQTT-3.2.2-1]
+      if (q > 1) rFail(BAD_FLAGS); // [MQTT-3.2.2-1]
       p.sessionPresent = !!(q & 1);
       p.returnCode = r8();
       if (V5 && v == 5) p.properties = rProps(2);

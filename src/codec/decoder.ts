@@ -8,7 +8,7 @@
  * - After an error the decoder is failed: further pushes are ignored until
  *   `reset()` (the client disconnects [MQTT-4.13]).
  * - `push` never throws itself. An exception from the handler propagates
- *   (core: after the rest of the chunk is handled, so the stream stays in sync).
+ *   after the rest of the chunk is handled, so the stream stays in sync.
  * - Packets may be split anywhere, several may share a chunk. Whole packets
  *   inside a chunk are decoded in place; only a trailing incomplete packet is
  *   copied, into a buffer that grows with the bytes that actually arrived
@@ -22,7 +22,7 @@
  * - `maxPacketSize` (constructor) bounds the whole packet, fixed header
  *   included, as the 5.0 Maximum Packet Size does; Infinity for no limit.
  */
-import { CORE, V5 } from "../features";
+import { V5 } from "../features";
 import { isStr, wrenError, WrenError } from "../errors";
 import { BAD_LENGTH, PACKET_TOO_LARGE } from "./errors";
 import { decodePacket, PacketDecoder } from "./decode";
@@ -110,16 +110,14 @@ Decoder.prototype.push = function (this: Decoder, c: Uint8Array): void {
       r = d._x(b[s], b, k, s + t, d.version);
       if (isStr(r)) return d._e(r);
       if (V5 && r.type == 1) d.version = r.protocolVersion;
-      if (CORE)
-        try {
-          d._h.onPacket(r);
-        } catch (x) {
-          // a throwing handler (a user listener) must not lose the rest of the
-          // chunk: that drops acks and desyncs the stream; handle it, then rethrow
-          if (g == d._g) d.push(c.subarray(i));
-          throw x;
-        }
-      else d._h.onPacket(r);
+      try {
+        d._h.onPacket(r);
+      } catch (x) {
+        // a throwing handler (a user listener) must not lose the rest of the
+        // chunk: that drops acks and desyncs the stream; handle it, then rethrow
+        if (g == d._g) d.push(c.subarray(i));
+        throw x;
+      }
     } else {
       if (i >= n) return;
       // keep the incomplete tail of the chunk; or complete the partial packet:
@@ -128,8 +126,8 @@ Decoder.prototype.push = function (this: Decoder, c: Uint8Array): void {
       if (!k || k > n) k = n;
       x = d._n + k - i;
       if (!d._p || d._p.length < x) {
-        // grows geometrically but never past `t` (when known); tiny: exactly what arrived
-        b = new Uint8Array(CORE ? Math.max(x, Math.min(x * 2, t || x)) : x);
+        // grows geometrically but never past `t` (when known)
+        b = new Uint8Array(Math.max(x, Math.min(x * 2, t || x)));
         if (d._p) b.set(d._p);
         d._p = b;
       }

@@ -8,9 +8,7 @@
  *   PACKET_TOO_LARGE  the packet exceeds `writer.max` (the server's Maximum
  *                     Packet Size in 5.0, else the protocol limit [MQTT-2.2.3])
  *   BAD_PROPERTY      (5.0) a property the packet type does not allow
- * so the caller does `if (typeof r == "string") fail(wrenError(r))`. The
- * tiny profile (no CORE) skips these checks to save bytes: there encoders
- * always return bytes (a field over 65535 bytes would be written wrongly).
+ * so the caller does `if (typeof r == "string") fail(wrenError(r))`.
  * Values the types already constrain (QoS 0..2, ids 1..65535, topics without
  * wildcards/U+0000) are the caller's to validate; a lone surrogate in a string
  * is written as U+FFFD.
@@ -20,12 +18,12 @@
  * next encode with that writer. Write them out (Connection.write copies) or
  * copy them (`.slice()`) before encoding again. Encoding the same kind of
  * packet again (e.g. QoS 0 PUBLISH, same sizes) returns the same view object
- * and allocates nothing (CORE; the tiny profile returns a new view each time).
+ * and allocates nothing.
  *
  * `v` is the protocol level of the connection (4 = 3.1.1, 5 = 5.0); 5.0 fields
  * (properties, reason codes, subscription options) are written only when 5.
  */
-import { CORE, V5 } from "../features";
+import { V5 } from "../features";
 import { BAD_TYPE } from "./errors";
 import { PacketType } from "./packet";
 import type {
@@ -52,7 +50,7 @@ export type OutPublish = Omit<PublishPacket, "payload"> & { payload: Uint8Array 
 /** CONNECT; the protocol level written is `p.protocolVersion` (4 when absent). */
 export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
   // flags are tested inline (never through a local) so esbuild folds them away
-  var u = CORE && p.will, n = p.username;
+  var u = p.will, n = p.username;
   begin(w);
   wStr("MQTT");
   w8(V5 && p.protocolVersion == 5 ? 5 : 4);
@@ -60,13 +58,13 @@ export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
   w8(
     (n != null ? 128 : 0) |
       (p.password ? 64 : 0) |
-      (CORE && u ? 4 | (u.qos << 3) | (u.retain ? 32 : 0) : 0) |
+      (u ? 4 | (u.qos << 3) | (u.retain ? 32 : 0) : 0) |
       (p.clean ? 2 : 0),
   );
   w16(p.keepalive);
   if (V5 && p.protocolVersion == 5) wProps(p.properties, 1);
   wStr(p.clientId);
-  if (CORE && u) {
+  if (u) {
     if (V5 && p.protocolVersion == 5) wProps(u.properties, 0);
     wStr(u.topic);
     wStr(u.payload);
@@ -158,7 +156,7 @@ export function encodeAck(
   return end((t << 4) | (t == 6 ? 2 : 0));
 }
 
-/* Packets a server sends: for tests, gateways and brokers. CORE only. */
+/* Packets a server sends: for tests, gateways and brokers. */
 
 export function encodeConnack(p: ConnackPacket, v: ProtocolVersion, w?: Writer): Encoded {
   begin(w);

@@ -9,7 +9,6 @@
  * length comes from the packet (strings, binary data, property blocks) check
  * it first, so a bad length is MALFORMED before anything is decoded.
  */
-import { CORE } from "../features";
 import { BAD_LENGTH, BAD_UTF8, MALFORMED } from "./errors";
 import { utf8Decode } from "./utf8";
 
@@ -76,7 +75,6 @@ function span(): void {
 export function rStr(): string {
   var s = p + 2, r: string | null;
   span();
-  if (!CORE) return utf8Decode(b, s, p)!; // (tiny: never null)
   r = err ? "" : utf8Decode(b, s, p);
   if (r == null) rFail(BAD_UTF8);
   return r || "";

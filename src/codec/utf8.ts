@@ -1,5 +1,3 @@
-import { CORE } from "../features";
-
 /**
  * UTF-8 by hand: Espruino's encodeURIComponent is unreliable and its strings
  * are byte strings, and TextEncoder/TextDecoder do not exist there. Works on
@@ -15,13 +13,12 @@ import { CORE } from "../features";
 export function utf8Write(s: string, b: Uint8Array, p: number): number {
   for (var i = 0, l = s.length, c: number, d: number, n: number; i < l; i++) {
     c = s.charCodeAt(i);
-    // ASCII first, topics mostly are (tiny: smaller code instead, n = 0 below)
-    if (CORE && c < 128) {
+    // ASCII first, topics mostly are
+    if (c < 128) {
       b[p++] = c;
       continue;
     }
-    // (tiny profile: surrogates are written one by one, 3 bytes each)
-    if (CORE && c >> 11 == 27) {
+    if (c >> 11 == 27) {
       // surrogate: a high one followed by a low one makes a code point
       d = s.charCodeAt(i + 1);
       if (c < 0xdc00 && d >> 10 == 55) {
@@ -30,8 +27,8 @@ export function utf8Write(s: string, b: Uint8Array, p: number): number {
       } else c = 0xfffd;
     }
     // n continuation bytes; the lead byte has n + 1 high bits set (a byte store keeps the low 8 bits)
-    n = !CORE && c < 0x80 ? 0 : c < 0x800 ? 1 : CORE && c > 0xffff ? 3 : 2;
-    b[p++] = !CORE && !n ? c : (255 << (7 - n)) | (c >> (6 * n));
+    n = c < 0x800 ? 1 : c > 0xffff ? 3 : 2;
+    b[p++] = (255 << (7 - n)) | (c >> (6 * n));
     while (n--) b[p++] = 128 | ((c >> (6 * n)) & 63);
   }
   return p;
@@ -57,10 +54,7 @@ var U: number[] = [];
 /**
  * Decodes `b[s..e)`; null when it is not valid UTF-8 or contains U+0000
  * [MQTT-1.5.3-1/2]: overlong forms, surrogates, code points over U+10FFFF,
- * stray or missing continuation bytes are all rejected. The tiny profile
- * (no CORE) skips these checks to save bytes: it decodes valid UTF-8 the
- * same and never fails (it may read up to 3 bytes past a truncated
- * sequence: bytes of the packet, or undefined read as 0).
+ * stray or missing continuation bytes are all rejected.
  */
 export function utf8Decode(b: Uint8Array, s: number, e: number): string | null {
   var k = 0, c: number, n: number;
@@ -68,21 +62,21 @@ export function utf8Decode(b: Uint8Array, s: number, e: number): string | null {
     c = b[s++];
     if (c > 127) {
       // C0/C1 would be overlong 2-byte forms; F5.. would exceed U+10FFFF
-      if (CORE && (c < 0xc2 || c > 0xf4)) return null;
+      if (c < 0xc2 || c > 0xf4) return null;
       n = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
       c &= 63 >> n;
       for (var j = n; j--; ) {
-        if (CORE && (s >= e || (b[s] & 0xc0) != 0x80)) return null;
+        if (s >= e || (b[s] & 0xc0) != 0x80) return null;
         c = (c << 6) | (b[s++] & 63);
       }
       // overlong 3/4-byte form, beyond U+10FFFF, or a surrogate
-      if (CORE && (!(c >> (n * 5 + 1)) || c > 0x10ffff || c >> 11 == 27)) return null;
+      if (!(c >> (n * 5 + 1)) || c > 0x10ffff || c >> 11 == 27) return null;
       if (c > 0xffff) {
         // surrogate pair: 0xd800 + ((c - 0x10000) >> 10), 0xdc00 + (c & 1023)
         U[k++] = 0xd7c0 + (c >> 10);
         c = 0xdc00 | (c & 1023);
       }
-    } else if (CORE && !c) return null;
+    } else if (!c) return null;
     U[k++] = c;
   }
   U.length = k;

@@ -12,7 +12,6 @@
  * (encoding is synchronous and never re-entered): they minify to one letter,
  * where `this._x` would not.
  */
-import { CORE } from "../features";
 import { isStr } from "../errors";
 import { PACKET_TOO_LARGE, TOO_LONG } from "./errors";
 import { utf8Write } from "./utf8";
@@ -26,18 +25,18 @@ export interface Writer {
   /**
    * Largest packet (bytes, header included) this writer may produce: set it to
    * the server's Maximum Packet Size (5.0 CONNACK). Default: the largest
-   * encodable packet [MQTT-2.2.3]. CORE only: the tiny profile does not check.
+   * encodable packet [MQTT-2.2.3].
    */
   max: number;
 }
 
 export var Writer = function (this: Writer, size?: number) {
   this._b = new Uint8Array(size || 64);
-  if (CORE) this.max = 268435460;
+  this.max = 268435460;
 } as unknown as { new (size?: number): Writer; prototype: Writer };
 
-/** The writer used when an encoder is not given one (tiny: a bare buffer holder, so the class can be left out). */
-export var defaultWriter: Writer = CORE ? new Writer() : ({ _b: new Uint8Array(64) } as Writer);
+/** The writer used when an encoder is not given one. */
+export var defaultWriter: Writer = new Writer();
 
 /** Current writer, its buffer, write position and first error code. */
 var W: Writer;
@@ -50,11 +49,8 @@ export function begin(w?: Writer): void {
   W = w || defaultWriter;
   B = W._b;
   N = 5;
-  // (tiny: the only buffer is at least 64 bytes already)
-  if (CORE) {
-    E = "";
-    need(0);
-  }
+  E = "";
+  need(0);
 }
 
 /**
@@ -66,7 +62,7 @@ export function need(k: number): void {
     var b = new Uint8Array((N + k) * 2 + 16);
     b.set(B);
     B = W._b = b;
-    if (CORE) W._v = null;
+    W._v = null;
   }
 }
 
@@ -106,7 +102,7 @@ export function wStr(x: string | Uint8Array): void {
   N += 2;
   wRaw(x);
   l = N - p - 2;
-  if (CORE && l > 65535) fail(TOO_LONG);
+  if (l > 65535) fail(TOO_LONG);
   B[p] = l >> 8;
   B[p + 1] = l;
 }
@@ -149,7 +145,6 @@ export function end(h: number): Uint8Array | string {
   for (; x > 127; x >>= 7) s--;
   B[s] = h;
   vbiAt(s + 1, l);
-  if (!CORE) return B.subarray(s, N);
   if (N - s > W.max) fail(PACKET_TOO_LARGE);
   if (E) return E;
   // same place and size as last time (need() forgets the view when the buffer grows):

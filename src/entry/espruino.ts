@@ -4,18 +4,18 @@
  *
  * Built as a CommonJS-style module body (scripts/lib/bundle.ts): no ES
  * `export`s here, this file assigns to Espruino's module `exports` itself so
- * no export wrapper or getters are emitted. The tiny profile gets transport +
- * clock only; core adds URL parsing and the WiFi link; full adds storage,
- * power, deep-sleep sessions and the battery-aware keepalive (Liveness +
- * battery bands).
+ * no export wrapper or getters are emitted. Core: transport, clock, URL
+ * parsing and the WiFi link; full adds storage, power, deep-sleep sessions and
+ * the battery-aware keepalive (Liveness + battery bands). (The tiny profile
+ * has its own entry, espruino-tiny.ts.)
  */
-import { CORE, PERSIST } from "../features";
+import { PERSIST } from "../features";
 import { isStr } from "../errors";
 import { Client, type ClientOptions } from "../client/client";
 import { parseUrl } from "../client/index";
 import type { Hal } from "../hal/hal";
 import { espruinoConnect } from "../hal/espruino/transport";
-import { clearTimer, espruinoClock } from "../hal/espruino/clock";
+import { espruinoClock } from "../hal/espruino/clock";
 import { espruinoClientId } from "../hal/espruino/id";
 import { espruinoStorage } from "../hal/espruino/storage";
 import { espruinoPower } from "../hal/espruino/power";
@@ -31,25 +31,20 @@ export function connect(url: string | ClientOptions, options?: any): Client {
     k: any, // a key, then (full) the client
     hal: Hal = {
       transport: { connect: espruinoConnect },
-      // tiny: espruinoClock()'s tiny clock, built here (saves the function around it)
-      clock: CORE ? espruinoClock() : { now: Date.now, setTimer: setTimeout as any, clearTimer: clearTimer },
+      clock: espruinoClock(),
     };
-  if (CORE && isStr(url)) url = parseUrl(url) as any;
+  if (isStr(url)) url = parseUrl(url) as any;
   for (k in url as any) o[k] = (url as any)[k];
   for (k in options) o[k] = options[k];
   o.clientId = espruinoClientId(o.clientId);
   // (the client's own default is 60 s: nothing to add for a board that keeps it)
   if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
-  if (CORE && !o.maxPacketSize) o.maxPacketSize = MAX_PACKET;
+  if (!o.maxPacketSize) o.maxPacketSize = MAX_PACKET;
   // (no hal.random: the client falls back to Math.random itself)
-  if (CORE) {
-    if (o.wifi) hal.link = espruinoLink(o.wifi, hal.clock);
-    if (PERSIST) {
-      hal.storage = espruinoStorage();
-      hal.power = espruinoPower(BATTERY);
-    }
-  }
+  if (o.wifi) hal.link = espruinoLink(o.wifi, hal.clock);
   if (PERSIST) {
+    hal.storage = espruinoStorage();
+    hal.power = espruinoPower(BATTERY);
     // battery-aware keepalive on the board: ping only when nothing proves the
     // link (o.liveness ms with nothing received; o.ackTimeout for answers),
     // and battery bands scale keepalive and backoff (o.power: high, low, factor)

@@ -28,7 +28,7 @@ export { Client, parseUrl, matches, validFilter, validTopic, backoff } from "../
 export type { ClientOptions, PublishOptions, SubscribeOptions, MessageHandler, Callback } from "../client/index";
 export { wrenError } from "../errors";
 export type { WrenError } from "../errors";
-export { CORE, V5, PERSIST } from "../features";
+export { V5, PERSIST } from "../features";
 export * from "../codec/index";
 export type * from "../hal/hal";
 export { nodeHal, nodeTransport, monotonicClock, fileStorage, simulatedLink, simulatedPower } from "../hal/node/index";

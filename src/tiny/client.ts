@@ -39,6 +39,7 @@ type Cb = (err?: Error) => void;
 
 export interface Tiny {
   connect(): Tiny;
+  /** `payload`: a binary string (chars 0-255: on a board every string is one) or a number. */
   publish(topic: string, payload: string | number, opts?: { retain?: boolean } | Cb, cb?: Cb): Tiny;
   subscribe(filters: string | string[]): Tiny;
   unsubscribe(filters: string | string[]): Tiny;
@@ -77,9 +78,9 @@ export function tinyClient(
         return me;
       },
       publish: function (topic: string, payload: string, opts?: any, cb?: Cb) {
-        // a topic: ASCII, not empty, no U+0000 [MQTT-1.5.3-2], no wildcard [MQTT-3.3.2-2];
-        // a payload: bytes (a char above 0xFF would change its length on the wire)
-        var e: any = state < 3 ? "OFFLINE" : /^$|[^\x01-\x7f]|[+#]/.test(topic) ? "BAD_TOPIC" : /[^\0-\xff]/.test(payload) && "BAD_PAYLOAD";
+        // a topic: ASCII, not empty, no U+0000 [MQTT-1.5.3-2], no wildcard [MQTT-3.3.2-2]
+        // (Espruino's regular expressions: no `^$|...`, see src/client/topic.ts)
+        var e: any = state < 3 ? "OFFLINE" : (!topic || /[^\x01-\x7f]|[+#]/.test(topic)) && "BAD_TOPIC";
         if (typeof opts == "function") cb = opts;
         // QoS 0 is done once written [MQTT-4.3.1]; one that cannot be sent is reported, never dropped silently
         if (e) (e = wrenError(e)), cb ? cb(e) : me.emit("error", e);

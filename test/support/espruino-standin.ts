@@ -34,12 +34,15 @@
  *   (`__standin.net.onConnect = function (peer) {...}`), timers and
  *   Date.now() run on a virtual clock advanced by `__standin.run(ms)`, and
  *   `clearTimeout` behaves as on Espruino (no argument clears every timer,
- *   an unknown id throws "Unknown Timeout").
+ *   an unknown id throws "Unknown Timeout"), and every RegExp runs on a
+ *   port of Espruino's own regex engine (./espruino-regex): the Node form
+ *   leaves the global RegExp alone (it shares the process with aedes, MQTT.js).
  */
 import * as nodeNet from "node:net";
 import * as nodeTls from "node:tls";
 import * as crypto from "node:crypto";
 import type { Clock } from "../../src/hal/hal";
+import { ESPRUINO_REGEX_DUK } from "./espruino-regex";
 
 /**
  * The shared core: `__espruinoStandin(host)` returns the globals and modules.
@@ -459,7 +462,9 @@ var __standin = (function () {
   st.pendingTimers = function () { return timers.length; };
   return st;
 })();
-`;
+` +
+  // Espruino's own regex engine for every RegExp of the script (bundle included).
+  ESPRUINO_REGEX_DUK;
 
 export interface StandinOptions {
   chip?: "ESP32" | "ESP8266";

@@ -2,25 +2,22 @@
  * Espruino clock: Date.now() and setTimeout/clearTimeout.
  *
  * Espruino has no monotonic clock API: Date.now() (like getTime()) jumps when
- * the time is set (setTime, SNTP). In the core/full profiles now() keeps an
- * offset so it never goes backwards (a forward jump counts as elapsed time:
- * at worst a keepalive check runs early). The tiny profile uses Date.now()
- * as is: "monotonic enough" unless the application sets the time backwards.
+ * the time is set (setTime, SNTP). now() keeps an offset so it never goes
+ * backwards (a forward jump counts as elapsed time: at worst a keepalive
+ * check runs early). (The tiny profile, src/tiny, uses Date.now() as is.)
  */
-import { CORE } from "../../features";
 import type { Clock } from "../hal";
 
 export function espruinoClock(): Clock {
   return {
-    now: CORE ? monotonicNow(0, 0) : Date.now,
+    now: monotonicNow(0, 0),
     // Native, ignores `this`; ms < 0 behaves as 0.
     setTimer: setTimeout as any,
     clearTimer: clearTimer,
   };
 }
 
-/** Exported so the tiny entry can build its clock literal in place. */
-export function clearTimer(h: any): void {
+function clearTimer(h: any): void {
   // clearTimeout(undefined) clears EVERY timer on Espruino, and the id of
   // a timer that already fired throws "Unknown Timeout".
   try {

@@ -1,6 +1,6 @@
 /**
  * The Espruino HAL. Each part is its own module and function so a bundle
- * pulls only what it uses: the tiny profile needs transport + clock.
+ * pulls only what it uses.
  */
 import type { Hal } from "../hal";
 import { espruinoClock } from "./clock";

@@ -1,6 +1,6 @@
 /**
  * Espruino transport over the built-in `net` / `tls` modules. Ships to
- * boards (tiny profile included): ES5 and as small as it can be.
+ * boards (core and full profiles): ES5 and as small as it can be.
  *
  * Espruino facts this relies on (libs/network/socketserver.c, jswrap_net.c,
  * network.c in the Espruino sources):
@@ -22,14 +22,12 @@
  *   socket is free ("Unable to locate host", "Unable to create socket"),
  *   and for a TLS option it cannot parse;
  * - TLS `ca`/`cert`/`key` must be DER (Espruino's mbedTLS has no PEM
- *   parser): converted here from PEM in the core/full profiles; the tiny
- *   profile passes the target as is (give it DER binary strings). Espruino
- *   does not verify the server certificate or its name (mbedTLS authmode
- *   VERIFY_NONE in libs/network/network.c): `servername` and
- *   `rejectUnauthorized` have no effect on a board.
+ *   parser): converted here from PEM. Espruino does not verify the server
+ *   certificate or its name (mbedTLS authmode VERIFY_NONE in
+ *   libs/network/network.c): `servername` and `rejectUnauthorized` have no
+ *   effect on a board.
  */
 import { wrenError } from "../../errors";
-import { CORE } from "../../features";
 import type { Connection, Target, Transport, TransportHandler } from "../hal";
 
 declare const E: {
@@ -69,7 +67,7 @@ export function espruinoConnect(t: Target, h: TransportHandler): Connection {
   };
   try {
     s = require(mod).connect(
-      CORE && t.tls ? { host: t.host, port: t.port, ca: pemToDer(t.ca), cert: pemToDer(t.cert), key: pemToDer(t.key) } : t,
+      t.tls ? { host: t.host, port: t.port, ca: pemToDer(t.ca), cert: pemToDer(t.cert), key: pemToDer(t.key) } : t,
       h.onOpen.bind(h),
     );
     s.on("data", function (d: string) {

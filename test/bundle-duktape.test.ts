@@ -183,4 +183,38 @@ for (const [volts, band, keepalive] of [
   });
 }
 
+// Espruino's Function.apply takes at most 64 arguments (the stand-in enforces it): a
+// long topic or string property must still decode (topics of 100+ chars are common).
+const LONG_TOPIC_DRIVER = `
+var log = [], D = "devices/" + new Array(31).join("0123456789").substr(0, 246), T = D + "/\\u00e9t\\u00e9";
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    // PUBLISH QoS 0 (remaining length 263): topic as UTF-8 (260 bytes: "é" is c3 a9), payload "x"
+    if (t == 8) peer.send("\\x30\\x87\\x02\\x01\\x04" + D + "/\\xc3\\xa9t\\xc3\\xa9" + "x");
+  };
+};
+var m = exports.connect({ host: "broker", port: 1883, clientId: "dk" });
+m.on("connect", function () { m.subscribe("devices/#"); });
+m.on("message", function (topic) { log.push("message " + topic.length + " " + (topic == T)); });
+m.on("error", function (e) { log.push("error " + e.message); });
+__standin.run(1000);
+print(log.join("\\n"));
+`;
+
+for (const profile of ["core", "full"] as const) {
+  test(`esp32-${profile} bundle in Duktape: a 258-char topic decodes (no Function.apply over 64 arguments)`, async () => {
+    if (!hasDuk()) {
+      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
+    }
+    const b = await buildBoardBundle(loadBoard("esp32"), profile);
+    const script = FULL_BATTERY + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + LONG_TOPIC_DRIVER;
+    const r = runDuk(script);
+    assert.is(r.stderr || "", "");
+    assert.equal(r.stdout.trim().split("\n"), ["message 258 true"]);
+  });
+}
+
 test.run();

@@ -10,7 +10,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as acorn from "acorn";
 import fc from "fast-check";
-import { espruinoRegExp, espruinoRe, ESPRUINO_REGEX_DUK, type EspruinoRegExpLike } from "./support/espruino-regex";
+import { espruinoRegExp, espruinoRe, ESPRUINO_REGEX_DUK, type EspruinoRegExpLike } from "../scripts/lib/espruino-regex";
 import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
 import { checkRegex, REGEX_RULES } from "../scripts/lib/regex-check";
 import { checkEs5 } from "../scripts/lib/es5check";

@@ -42,7 +42,7 @@ import * as nodeNet from "node:net";
 import * as nodeTls from "node:tls";
 import * as crypto from "node:crypto";
 import type { Clock } from "../../src/hal/hal";
-import { ESPRUINO_REGEX_DUK } from "./espruino-regex";
+import { ESPRUINO_APPLY_LIMIT_DUK, ESPRUINO_REGEX_DUK } from "../../scripts/lib/espruino-regex";
 
 /**
  * The shared core: `__espruinoStandin(host)` returns the globals and modules.
@@ -100,7 +100,8 @@ function __espruinoStandin(host, opts) {
   }
   function bytesToString(b) {
     var s = "";
-    for (var i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, Array.prototype.slice.call(b, i, i + 4096));
+    // (64 at a time: the script's Function.apply has Espruino's limit)
+    for (var i = 0; i < b.length; i += 64) s += String.fromCharCode.apply(null, Array.prototype.slice.call(b, i, i + 64));
     return s;
   }
   var E = {
@@ -463,8 +464,10 @@ var __standin = (function () {
   return st;
 })();
 ` +
-  // Espruino's own regex engine for every RegExp of the script (bundle included).
-  ESPRUINO_REGEX_DUK;
+  // Espruino's own regex engine for every RegExp of the script (bundle included),
+  // and its 64-argument limit of Function.apply.
+  ESPRUINO_REGEX_DUK +
+  ESPRUINO_APPLY_LIMIT_DUK;
 
 export interface StandinOptions {
   chip?: "ESP32" | "ESP8266";

@@ -350,3 +350,24 @@ export function espruinoRegExp(opts: { signedChar?: boolean } = {}): EspruinoReg
 export function espruinoRe(re: RegExp): EspruinoRegExpLike {
   return { source: re.source, flags: re.flags, lastIndex: 0 };
 }
+
+/**
+ * Espruino's Function.prototype.apply takes at most 64 arguments and throws
+ * beyond ("Array passed to Function.apply is too big! Maximum 64 arguments",
+ * src/jswrap_functions.c jswrap_function_apply_or_call): the same limit for
+ * every script run in Duktape as a board, so `String.fromCharCode.apply` over
+ * a long array fails in the tests as it would on the board.
+ */
+export const ESPRUINO_APPLY_LIMIT_DUK = `
+(function () {
+  var apply = Function.prototype.apply, call = Function.prototype.call;
+  Object.defineProperty(Function.prototype, "apply", {
+    configurable: true,
+    writable: true,
+    value: function (self, args) {
+      if (args != null && args.length > 64) throw new Error("Array passed to Function.apply is too big! Maximum 64 arguments, got " + args.length);
+      return call.call(apply, this, self, args);
+    }
+  });
+})();
+`;

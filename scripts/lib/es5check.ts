@@ -3,7 +3,8 @@
  * must not use globals or static members Espruino's interpreter lacks, nor
  * labels (Espruino does not implement labelled statements), nor regular
  * expressions that Espruino's small engine reads differently
- * (./regex-check: regex literals and `RegExp("literal")` calls).
+ * (./regex-check: regex literals and `RegExp("literal")` calls), nor assign
+ * `.length` (Espruino does not drop array elements: ./espruino-builtins).
  */
 import * as acorn from "acorn";
 import { checkRegex } from "./regex-check";
@@ -86,6 +87,9 @@ export function checkEs5(code: string): Violation[] {
         const flags = f && f.type === "Literal" && typeof f.value === "string" ? f.value : "";
         for (const r of checkRegex(a.value, flags)) out.push({ rule: r.rule, detail: `RegExp(${JSON.stringify(a.value)}, ${JSON.stringify(flags)}): ${r.detail}`, pos: n.start });
       }
+    }
+    if (n.type === "AssignmentExpression" && n.left.type === "MemberExpression" && (n.left.computed ? n.left.property.value === "length" : n.left.property.name === "length")) {
+      out.push({ rule: "length-assign", detail: "assignment to .length (Espruino never drops array elements that way: use splice)", pos: n.start });
     }
     if (n.type === "LabeledStatement") {
       out.push({ rule: "label", detail: `label "${n.label.name}:" (Espruino has no labelled statements)`, pos: n.start });

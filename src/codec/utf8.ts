@@ -79,7 +79,9 @@ export function utf8Decode(b: Uint8Array, s: number, e: number): string | null {
     } else if (!c) return null;
     U[k++] = c;
   }
-  U.length = k;
+  // Espruino never drops array elements on a length assignment, and apply
+  // would pass the stale tail: splice removes them on every engine
+  U.splice(k);
   // Espruino's Function.apply takes at most 64 arguments (and throws beyond):
   // longer strings go 64 code units at a time (shorter ones need no copy)
   for (var r = "", i = 0; i < k; i += 64) r += String.fromCharCode.apply(null, k > 64 ? U.slice(i, i + 64) : U);

@@ -66,4 +66,35 @@ print(log.join("\\n"));
   assert.equal(r.stdout.trim().split("\n"), [long + "=1", short + "=2"]);
 });
 
+test("esp32-core bundle in Duktape, Espruino ArrayBuffers (<= 65,535 B): a 40,000-byte publish fails PACKET_TOO_LARGE, the next goes", async () => {
+  needDuk();
+  const b = await buildBoardBundle(loadBoard("esp32"), "core");
+  const driver = `
+var log = [], big = new Array(40001).join("x"), fits = new Array(16001).join("y");
+try { new Uint8Array(65536); log.push("no limit"); } catch (e) { log.push(e.message); }
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    else log.push("wire " + s.length);
+  };
+};
+var m = exports.connect({ host: "broker", port: 1883, clientId: "dk" });
+m.on("connect", function () {
+  // the board's maximum packet size is 16,384 bytes (boards/esp32.json)
+  m.publish("t", big, function (err) { log.push("big " + (err ? err.code : "sent")); });
+  m.publish("t", fits, function (err) { log.push("fits " + (err ? err.code : "sent")); });
+});
+__standin.run(100);
+print(log.join("\\n"));
+`;
+  const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver;
+  const r = runDuk(script);
+  assert.is(r.stderr, "");
+  // 16,000 bytes of payload + topic (2 + 1) + fixed header (1 + 2): one PUBLISH of 16,006 bytes, in 536-byte chunks
+  const out = r.stdout.trim().split("\n");
+  assert.equal(out.slice(0, 3), ["Invalid length for ArrayBuffer", "big PACKET_TOO_LARGE", "fits sent"]);
+  assert.is(out.slice(3).reduce((n, l) => n + +l.split(" ")[1], 0), 16006);
+});
+
 test.run();

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ESPRUINO_APPLY_LIMIT_DUK, ESPRUINO_REGEX_DUK } from "./espruino-regex";
+import { ESPRUINO_ARRAYBUFFER_LIMIT_DUK } from "./espruino-builtins";
 
 export function hasDuk(): boolean {
   const r = spawnSync("duk", ["-e", "print(1)"], { encoding: "utf8" });
@@ -38,9 +39,10 @@ export function runDuk(script: string): DukResult {
  * (module top level) without a board: `require` of the built-in modules,
  * `E`, timers and `getTime`. Calls are recorded, never performed. RegExps
  * run on a port of Espruino's own engine (module top-level code uses them),
- * and Function.apply takes at most 64 arguments, as on a board.
+ * Function.apply takes at most 64 arguments and an ArrayBuffer at most
+ * 65,535 bytes, as on a board.
  */
-export const ESPRUINO_PRELUDE = ESPRUINO_REGEX_DUK + ESPRUINO_APPLY_LIMIT_DUK + `
+export const ESPRUINO_PRELUDE = ESPRUINO_REGEX_DUK + ESPRUINO_APPLY_LIMIT_DUK + ESPRUINO_ARRAYBUFFER_LIMIT_DUK + `
 var __required = [];
 function __noop() { return __noop; }
 function __mod(names) { var o = {}; for (var i = 0; i < names.length; i++) o[names[i]] = __noop; return o; }

@@ -23,6 +23,28 @@ function __espruinoSetLength(o, v) {
 }
 `;
 
+/**
+ * ArrayBuffer size: Espruino stores an ArrayBuffer's length in 16 bits, and
+ * `new Uint8Array(n)` / `new ArrayBuffer(n)` throw "Invalid length for
+ * ArrayBuffer" beyond 65,535 bytes (src/jswrap_arraybuffer.c). Duktape allows
+ * more, so the stand-in wraps both constructors (same prototypes, so
+ * `instanceof` still holds) to throw the same way.
+ */
+export const ESPRUINO_ARRAYBUFFER_LIMIT_DUK = `
+(function (g) {
+  function limited(C) {
+    var W = function (a, b, c) {
+      if (typeof a == "number" && a > 65535) throw new Error("Invalid length for ArrayBuffer");
+      return arguments.length > 2 ? new C(a, b, c) : arguments.length > 1 ? new C(a, b) : arguments.length ? new C(a) : new C();
+    };
+    W.prototype = C.prototype;
+    return W;
+  }
+  g.Uint8Array = limited(g.Uint8Array);
+  g.ArrayBuffer = limited(g.ArrayBuffer);
+})(this);
+`;
+
 type Node = acorn.Node & Record<string, any>;
 
 function isLengthTarget(n: Node): boolean {

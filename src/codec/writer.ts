@@ -58,8 +58,12 @@ export function begin(w?: Writer): void {
  * follow any field without their own check.
  */
 export function need(k: number): void {
-  if (N + k + 16 > B.length) {
-    var b = new Uint8Array((N + k) * 2 + 16);
+  // never beyond the writer's packet limit (+ the spare): a packet that does not
+  // fit then fails in end() (PACKET_TOO_LARGE) instead of costing memory, and on
+  // Espruino no ArrayBuffer may exceed 65,535 bytes (the constructor throws)
+  var n = Math.min((N + k) * 2 + 16, W.max + 16), b: Uint8Array;
+  if (N + k + 16 > B.length && n > B.length) {
+    b = new Uint8Array(n);
     b.set(B);
     B = W._b = b;
     W._v = null;
@@ -114,7 +118,8 @@ export function wRaw(x: Uint8Array | string): void {
     N = utf8Write(x, B, N);
   } else {
     need(x.length);
-    B.set(x, N);
+    // (no room: over the limit, end() fails the packet; index writes past the end go nowhere)
+    if (N + x.length <= B.length) B.set(x, N);
     N += x.length;
   }
 }

@@ -39,7 +39,8 @@ export function connect(url: string | ClientOptions, options?: any): Client {
   o.clientId = espruinoClientId(o.clientId);
   // (the client's own default is 60 s: nothing to add for a board that keeps it)
   if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
-  if (!o.maxPacketSize) o.maxPacketSize = MAX_PACKET;
+  // (at most 65,519: Espruino's ArrayBuffers stop at 65,535 bytes, and the codec's buffers need 16 spare)
+  o.maxPacketSize = Math.min(o.maxPacketSize || MAX_PACKET, 65519);
   // (no hal.random: the client falls back to Math.random itself)
   if (o.wifi) hal.link = espruinoLink(o.wifi, hal.clock);
   if (PERSIST) {

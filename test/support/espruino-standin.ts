@@ -43,6 +43,7 @@ import * as nodeTls from "node:tls";
 import * as crypto from "node:crypto";
 import type { Clock } from "../../src/hal/hal";
 import { ESPRUINO_APPLY_LIMIT_DUK, ESPRUINO_REGEX_DUK } from "../../scripts/lib/espruino-regex";
+import { ESPRUINO_ARRAYBUFFER_LIMIT_DUK } from "../../scripts/lib/espruino-builtins";
 
 /**
  * The shared core: `__espruinoStandin(host)` returns the globals and modules.
@@ -465,9 +466,10 @@ var __standin = (function () {
 })();
 ` +
   // Espruino's own regex engine for every RegExp of the script (bundle included),
-  // and its 64-argument limit of Function.apply.
+  // its 64-argument limit of Function.apply and its 65,535-byte ArrayBuffers.
   ESPRUINO_REGEX_DUK +
-  ESPRUINO_APPLY_LIMIT_DUK;
+  ESPRUINO_APPLY_LIMIT_DUK +
+  ESPRUINO_ARRAYBUFFER_LIMIT_DUK;
 
 export interface StandinOptions {
   chip?: "ESP32" | "ESP8266";

@@ -20,8 +20,16 @@ export function isStr(x: unknown): x is string {
   return typeof x == "string";
 }
 
+/** Report `err` to `cb`, or as an `error` event of `c` when there is none. */
+export function fail(c: { emit(ev: string, ...a: any[]): unknown }, cb: ((err: Error) => void) | undefined | null, err: Error): void {
+  cb ? cb(err) : c.emit(ERROR, err);
+}
+
 export function wrenError(code: string, detail?: string): WrenError {
   const e = new Error(detail ? code + ": " + detail : code) as WrenError;
   e.code = code;
   return e;
 }
+
+/** The `error` event's name, held once (a `var`: esbuild would inline a `const`). */
+export var ERROR = "error";

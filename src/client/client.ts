@@ -20,7 +20,7 @@
  * the entry mixes in src/client/emitter.ts.
  */
 import { V5, PERSIST } from "../features";
-import { isStr, wrenError } from "../errors";
+import { ERROR, fail, isStr, wrenError } from "../errors";
 import type { Connection, Hal, Target } from "../hal/hal";
 import {
   PacketType,
@@ -127,8 +127,7 @@ export interface Pending {
 var REFUSED = "unacceptable protocol version,identifier rejected,server unavailable,bad username or password,not authorized";
 
 /** Strings used several times, held once (a `var`: esbuild would inline a `const`). */
-var PROTOCOL = "PROTOCOL",
-  ERROR = "error";
+var PROTOCOL = "PROTOCOL";
 
 function noop(): void {}
 
@@ -236,12 +235,13 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   var c = this,
     k = o.keepalive,
     q = o.queue || {},
-    w = o.will;
+    w: any = o.will;
   // caller errors in the options: thrown now, nothing is sent. Keepalive is
   // two bytes of whole seconds [MQTT-3.1.2-10] (`&` keeps only those: a
   // fraction, sign or higher bit makes it differ); a will topic is a topic name.
-  if (k != null && (k & 65535) != k) throw wrenError("BAD_OPTION", "keepalive " + k);
-  if (w && (!validTopic(w.topic) || badQos(w.qos || 0))) throw wrenError("BAD_OPTION", "will");
+  // (`w`, once checked, holds the error's detail)
+  if ((w = k != null && (k & 65535) != k ? "keepalive " + k : w && (!validTopic(w.topic) || badQos(w.qos || 0)) && "will"))
+    throw wrenError("BAD_OPTION", w);
   c._o = o;
   c._h = hal;
   c._s = State.ENDED;
@@ -576,11 +576,6 @@ if (PERSIST) {
 /** The HAL clock's time (read through `_h` each time, like everywhere else). */
 function now(c: Client): number {
   return c._h.clock.now();
-}
-
-/** Report an error to `cb`, or as an `error` event when there is none. */
-function fail(c: Client, cb: Callback | undefined, err: Error): void {
-  cb ? cb(err) : c.emit(ERROR, err);
 }
 
 /** Write encoded bytes (nothing when not connected or encoding failed). */

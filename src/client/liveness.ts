@@ -26,8 +26,8 @@ import { KeepaliveAction, type KeepalivePolicy } from "./keepalive";
 export interface Liveness extends KeepalivePolicy {
   /** ms with nothing received before a QoS 0-only client pings (0 or undefined = the keepalive) */
   _lv: number | undefined;
-  /** ms an expected answer may take (0 or undefined = 10 s) */
-  _at: number | undefined;
+  /** ms an expected answer may take (10 s when given as 0 or undefined) */
+  _at: number;
   /** keepalive ms, 0 = off [MQTT-3.1.2-10] */
   _ka: number;
   /** liveness interval ms in use */
@@ -56,7 +56,7 @@ export interface Liveness extends KeepalivePolicy {
 export var Liveness = function (this: Liveness, liveness?: number, ackTimeout?: number) {
   var k = this;
   k._lv = liveness;
-  k._at = ackTimeout;
+  k._at = ackTimeout || 1e4;
   k._x = 1;
 } as unknown as { new (liveness?: number, ackTimeout?: number): Liveness; prototype: Liveness };
 
@@ -89,10 +89,12 @@ if (PERSIST) {
     var k = this,
       r = -1;
     k._lr = k._w = now;
-    // 0x2af0: PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP as a bit set over packet type
-    if (type == null || (0x2af0 >> type) & 1) {
+    // 0x2af1: PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP as a bit set over
+    // packet type, and bit 0 for an unknown type (undefined >> and null >> shift by 0)
+    if ((0x2af1 >> type!) & 1) {
       if (k._n) k._n--;
-      if (k._pp >= 0 && (type == null || type == 13)) {
+      // (0x2001: PINGRESP or unknown)
+      if (k._pp >= 0 && (0x2001 >> type!) & 1) {
         r = now - k._pp;
         k._pp = -1;
       }
@@ -102,7 +104,7 @@ if (PERSIST) {
 
   P.next = function () {
     var k = this,
-      d = k._n ? k._w + (k._at || 1e4) : -1,
+      d = k._n ? k._w + k._at : -1,
       p = -1;
     if (k._ka && k._pp < 0) {
       p = k._ls + k._ka;
@@ -115,7 +117,7 @@ if (PERSIST) {
   P.timer = function (now) {
     var k = this,
       d: number;
-    if (k._n && now >= k._w + (k._at || 1e4)) return KeepaliveAction.DEAD;
+    if (k._n && now >= k._w + k._at) return KeepaliveAction.DEAD;
     d = k.next();
     if (d >= 0 && now >= d) {
       // the PINGREQ about to be sent expects its PINGRESP

@@ -86,7 +86,8 @@ export function applyPower(c: PowerClient, o: PowerOptions): void {
     q = r || {};
   function pick() {
     var p = c._h.power,
-      x = scale((c.band = p ? band(p.battery(), o) : Band.NORMAL), o);
+      // (scale(), inlined: NORMAL 1, else the factor)
+      x = (c.band = p ? band(p.battery(), o) : Band.NORMAL) ? o.factor || 4 : 1;
     // (keepaliveFor, with the scale already at hand)
     c._ka = Math.min(65535, ka * x) * 1000;
     if (c._kp && c._kp._x != null) c._kp._x = x;

@@ -26,9 +26,9 @@
  * all after it of its kind are handed back in `rejected` for the caller to
  * report. Nothing is lost silently. 5.0 properties are not saved.
  */
-import { isStr, wrenError, WrenError } from "../errors";
+import { fail, isStr, wrenError, WrenError } from "../errors";
 import type { PublishPacket, Subscription } from "../codec/packet";
-import { utf8Length, utf8Write } from "../codec/utf8";
+import { utf8Write } from "../codec/utf8";
 
 export var SESSION_RECORD = "wren.s";
 
@@ -79,8 +79,9 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
     p = 3,
     over = 0,
     k = 0,
-    full: number,
     i: number,
+    j: number,
+    x: number,
     at: number,
     e: any,
     q: any,
@@ -100,31 +101,37 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
   b[0] = 2;
   b[1] = r.id >> 8;
   b[2] = r.id;
+  // (booleans and undefined shift as 1 and 0; vi(undefined) writes 0; a queued
+  // entry has no `s`; `over` also marks the kind full: no later item of it is written)
   for (; k < 4; k++)
-    for (l = [r.inc, r.out, r.subs, r.queue][k], full = i = 0; i < l.length; i++) {
+    for (l = [r.inc, r.out, r.subs, r.queue][k], over = i = 0; i < l.length; i++) {
       e = l[i];
-      if (!full) {
-        at = p;
+      if (!over) {
+        x = p;
         if (!k) vi(e * 4);
         else if (k == 2) {
-          vi((e.qos | (e.nl ? 4 : 0) | (e.rap ? 8 : 0) | ((e.rh || 0) << 4) | (e.u ? 64 : 0)) * 4 + 2);
+          vi((e.qos | (e.nl << 2) | (e.rap << 3) | (e.rh << 4) | (e.u << 6)) * 4 + 2);
           str(e.topic);
         } else {
           q = e.p;
-          vi((q.qos | (q.retain ? 4 : 0) | ((k < 2 && e.s) << 3)) * 4 + k);
-          if (k < 2) vi(q.messageId || 0);
-          if (!(k < 2 && e.s > 1)) {
+          vi((q.qos | (q.retain << 2) | (e.s << 3)) * 4 + k);
+          if (k < 2) vi(q.messageId);
+          if (!(e.s > 1)) {
             str(q.topic);
-            // the client keeps a string payload as given (the codec writes it as UTF-8)
-            if (isStr((q = q.payload))) utf8Write(q, (q = new Uint8Array(utf8Length(q))), 0);
-            vi(q.length);
-            if (p + q.length > lim) over = 1;
-            else b.set(q, p), (p += q.length);
+            // the payload's bytes go 3 past `p` (room for their length), then move
+            // down behind it; a string (the client keeps it as given) as UTF-8.
+            // (Index writes past the end go nowhere; what lands past `lim` is
+            // dropped with the item or overwritten later.)
+            if (isStr((q = q.payload))) j = utf8Write(q, b, (at = p + 3)) - at;
+            else for (at = p + 3, j = 0; j < q.length; j++) b[at + j] = q[j];
+            vi(j);
+            if (p + j > lim) over = 1;
+            else for (q = at + j; at < q; ) b[p++] = b[at++];
           }
         }
-        if (over) (p = at), (full = 1), (over = 0);
+        if (over) p = x;
       }
-      if (full) rejected.push(e);
+      if (over) rejected.push(e);
     }
   i = check16(b, p);
   b[p++] = i >> 8;
@@ -160,23 +167,24 @@ export function decodeSession(b: Uint8Array): SessionRecord | WrenError {
   while (!bad && p < n) {
     f = vi();
     k = f & 3;
-    f >>= 2;
-    if (!k) r.inc.push(f);
-    else if (k == 2) {
-      r.subs.push((e = { topic: str(), qos: (f & 3) as any, nl: !!(f & 4), rap: !!(f & 8), rh: ((f >> 4) & 3) as any }));
+    // (kind 0: the id is the item)
+    e = f >>= 2;
+    if (k == 2) {
+      e = { topic: str(), qos: f & 3, nl: !!(f & 4), rap: !!(f & 8), rh: (f >> 4) & 3 };
       if (f & 64) e.u = true;
-    } else {
+    } else if (k) {
       e = { p: { type: 3, qos: f & 3, retain: !!(f & 4), dup: false, topic: "", payload: new Uint8Array(0) } };
       if (k < 2) (e.s = f >> 3), (e.p.messageId = vi());
-      if (k > 1 || e.s < 2) {
+      // (a queued entry has no `s`)
+      if (!(e.s > 1)) {
         e.p.topic = str();
         f = vi();
         // a copy: the storage HAL may hand back a view of flash that the next save overwrites
         if (f > n - p) bad = true;
         else e.p.payload = new Uint8Array(b.subarray(p, (p += f)));
       }
-      (k < 2 ? r.out : r.queue).push(e);
     }
+    ([r.inc, r.out, r.subs, r.queue][k] as any[]).push(e);
   }
   return bad || p != n ? wrenError("SESSION_CORRUPT") : r;
 }
@@ -186,7 +194,7 @@ export function decodeSession(b: Uint8Array): SessionRecord | WrenError {
 /** The client fields persistence reads and writes (see client.ts). */
 interface SleepClient {
   _id: number;
-  _out: { p: { type: number; messageId?: number; topic?: string; subscriptions?: Subscription[] }; cb?: (e?: Error | null) => void; w: number; t: number }[];
+  _out: { p: { type: number; messageId?: number; topic?: string; subscriptions?: Subscription[] }; cb?: (e?: Error | null) => void; w: number; t: number; s?: number }[];
   _in2: number[];
   _subs: { [filter: string]: Subscription };
   _q: { _a: { p: PublishPacket; cb?: (e?: Error | null) => void; n: number }[]; _b: number };
@@ -226,8 +234,8 @@ export function restore(c: SleepClient): WrenError | undefined {
   for (; (e = r.out[i]); i++) {
     // every saved PUBLISH went out before: resent with DUP [MQTT-3.3.1-1]
     e.p.dup = true;
-    // awaited ack: PUBACK 4, PUBREC 5, PUBCOMP 7
-    e.w = e.s + 4 + (e.s > 1 ? 1 : 0);
+    // awaited ack: PUBACK 4, PUBREC 5, PUBCOMP 7 (state 0, 1, 2)
+    e.w = e.s + 4 + (e.s >> 1);
     e.t = t;
     c._out.push(e);
   }
@@ -262,7 +270,8 @@ export function sleep(c: SleepClient, ms: number, cb?: (err?: Error) => void, o?
     // the session: in-flight PUBLISH/PUBREL, subscriptions (those still
     // awaiting SUBACK marked to be sent again); a pending UNSUBSCRIBE is not kept
     for (; (e = a[i]); i++)
-      if (e.p.type == 3) out.push({ p: e.p, s: e.w - 4 - (e.w > 6 ? 1 : 0), cb: e.cb });
+      // (the client's entry itself, with its state: PUBACK 4, PUBREC 5, PUBCOMP 7 -> 0, 1, 2)
+      if (e.p.type == 3) (e.s = (e.w - 3) >> 1), out.push(e);
       else if ((s = e.p.subscriptions)) for (j = 0; j < s.length; j++) subs.push(((e = Object.create(s[j])).u = true) && e);
     // still connecting counts: what is queued goes out once connected
     if ((out.length || c._q._a.length || c._in2.length) && clk.now() < until) return void clk.setTimer(save, 20);
@@ -273,8 +282,7 @@ export function sleep(c: SleepClient, ms: number, cb?: (err?: Error) => void, o?
         if ((e = rej[i]).p) {
           // a subscription or an incoming id has nothing to call back
           s = wrenError("SESSION_FULL", e.p.topic);
-          if (e.cb) e.cb(s);
-          else c.emit("error", s);
+          fail(c, e.cb, s);
           c.emit("drop", e.p, s);
         }
     }

@@ -10,7 +10,7 @@ import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
-import { ESPRUINO_ARRAY_LENGTH_DUK, espruinoArrayLengths } from "../scripts/lib/espruino-builtins";
+import { ESPRUINO_ARRAY_LENGTH_DUK, ESPRUINO_BYTE_STRINGS_DUK, espruinoArrayLengths } from "../scripts/lib/espruino-builtins";
 import { checkEs5 } from "../scripts/lib/es5check";
 
 // Espruino gives every object on/emit; Duktape does not.
@@ -95,6 +95,38 @@ print(log.join("\\n"));
   const out = r.stdout.trim().split("\n");
   assert.equal(out.slice(0, 3), ["Invalid length for ArrayBuffer", "big PACKET_TOO_LARGE", "fits sent"]);
   assert.is(out.slice(3).reduce((n, l) => n + +l.split(" ")[1], 0), 16006);
+});
+
+// "p/€" (e2 82 ac) then "p/é" (c3 a9), QoS 0, payload "1"
+const UNICODE_DRIVER = `
+var log = [];
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    if (t == 8) { peer.send("\\x30\\x08\\x00\\x05p/\\xe2\\x82\\xac1"); peer.send("\\x30\\x07\\x00\\x04p/\\xc3\\xa91"); }
+  };
+};
+var m = exports.connect({ host: "broker", port: 1883, clientId: "dk" });
+m.on("connect", function () { m.subscribe("p/+"); });
+m.on("message", function (topic) { var h = []; for (var i = 0; i < topic.length; i++) h.push(topic.charCodeAt(i).toString(16)); log.push(h.join(" ")); });
+__standin.run(100);
+print(log.join("\\n"));
+`;
+
+test("byte-string boards: a received character above U+00FF becomes '?', not its low byte; Latin-1 ones and Unicode builds are exact", async () => {
+  needDuk();
+  const esp = await buildBoardBundle(loadBoard("esp32"), "core");
+  const linux = await buildBoardBundle(loadBoard("linux"), "core");
+  const run = (code: string, bytes: boolean) =>
+    runDuk(ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + (bytes ? ESPRUINO_BYTE_STRINGS_DUK : "") + "var exports = {};\n(function (exports) {\n" + code + "\n})(exports);\n" + UNICODE_DRIVER);
+  const a = run(esp.code, true);
+  assert.is(a.stderr, "");
+  // 70 2f 3f: "p/?"; 70 2f e9: "p/é"
+  assert.equal(a.stdout.trim().split("\n"), ["70 2f 3f", "70 2f e9"]);
+  const b = run(linux.code, false);
+  assert.is(b.stderr, "");
+  assert.equal(b.stdout.trim().split("\n"), ["70 2f 20ac", "70 2f e9"]);
 });
 
 test.run();

@@ -24,7 +24,7 @@ export interface PowerModel {
 
 export interface WrenBoard {
   hal: "espruino" | "node";
-  features: { tls: boolean; storage: boolean; deepSleep: boolean; battery: boolean };
+  features: { tls: boolean; storage: boolean; deepSleep: boolean; battery: boolean; unicode: boolean };
   /** Feature profiles built for this board. */
   profiles: Profile[];
   /** Minified-size budget per profile, bytes: the target `npm run size` enforces. */

@@ -43,6 +43,8 @@ export function boardDefines(board: Board): Record<string, string> {
   const d = w.defaults;
   return {
     WREN_TLS: String(!!w.features.tls),
+    // firmware built with Unicode strings (Espruino's Linux build); ESP32/ESP8266 strings are bytes
+    WREN_UNICODE: String(!!w.features.unicode),
     WREN_DEEP_SLEEP: String(!!w.features.deepSleep),
     WREN_KEEPALIVE: String(d.keepalive),
     WREN_MAX_PACKET: String(d.maxPacketSize),

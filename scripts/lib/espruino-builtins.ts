@@ -45,6 +45,21 @@ export const ESPRUINO_ARRAYBUFFER_LIMIT_DUK = `
 })(this);
 `;
 
+/**
+ * Byte strings (ESP32/ESP8266 builds have no Unicode support): every char is
+ * 0-255 and String.fromCharCode keeps the low byte of a larger code. For
+ * scripts that run a bundle of such a board.
+ */
+export const ESPRUINO_BYTE_STRINGS_DUK = `
+(function (f) {
+  String.fromCharCode = function () {
+    var a = [];
+    for (var i = 0; i < arguments.length; i++) a.push(arguments[i] & 255);
+    return f.apply(null, a);
+  };
+})(String.fromCharCode);
+`;
+
 type Node = acorn.Node & Record<string, any>;
 
 function isLengthTarget(n: Node): boolean {

@@ -1,3 +1,5 @@
+import { UNICODE } from "../features";
+
 /**
  * UTF-8 by hand: Espruino's encodeURIComponent is unreliable and its strings
  * are byte strings, and TextEncoder/TextDecoder do not exist there. Works on
@@ -71,7 +73,9 @@ export function utf8Decode(b: Uint8Array, s: number, e: number): string | null {
       }
       // overlong 3/4-byte form, beyond U+10FFFF, or a surrogate
       if (!(c >> (n * 5 + 1)) || c > 0x10ffff || c >> 11 == 27) return null;
-      if (c > 0xffff) {
+      // a byte-string board cannot hold it: "?", not the low byte's character
+      if (!UNICODE && c > 255) c = 63;
+      else if (c > 0xffff) {
         // surrogate pair: 0xd800 + ((c - 0x10000) >> 10), 0xdc00 + (c & 1023)
         U[k++] = 0xd7c0 + (c >> 10);
         c = 0xdc00 | (c & 1023);

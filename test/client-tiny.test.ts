@@ -6,88 +6,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { tinyClient, type TinyOptions } from "../src/tiny/client";
-import { installEmitter } from "../src/client/emitter";
-import { vclock } from "./support/virtual";
+import { tinyRig as rig, FakeSocket, CONNACK } from "./support/tiny-rig";
 
-/** A socket like Espruino's: binary strings, on/emit; the test fires its events. */
-class FakeSocket {
-  out: string[] = [];
-  ended = false;
-  ev: { [e: string]: ((a?: any) => void)[] } = {};
-  constructor(public target: any, public onOpen: () => void) {}
-  on(e: string, fn: (a?: any) => void) {
-    (this.ev[e] = this.ev[e] || []).push(fn);
-  }
-  write(s: string) {
-    this.out.push(s);
-  }
-  end() {
-    this.ended = true;
-  }
-  fire(e: string, a?: any) {
-    for (const fn of this.ev[e] || []) fn(a);
-  }
-  data(hexBytes: string) {
-    this.fire("data", Buffer.from(hexBytes.replace(/\s/g, ""), "hex").toString("latin1"));
-  }
-  take(): string[] {
-    return this.out.splice(0).map((s) => Buffer.from(s, "latin1").toString("hex"));
-  }
-}
-
-const CONNACK = "20020000";
-
-function rig(opts: Partial<TinyOptions> = {}, random = 0.5) {
-  const clock = vclock();
-  const socks: FakeSocket[] = [];
-  let dialError: Error | null = null;
-  const live = new Set<unknown>();
-  const c: any = tinyClient(
-    Object.assign({ host: "h", port: 1883, clientId: "c" }, opts) as TinyOptions,
-    (target, onOpen) => {
-      if (dialError) throw dialError;
-      const s = new FakeSocket(target, onOpen);
-      socks.push(s);
-      return s;
-    },
-    clock.now,
-    (fn, ms) => {
-      const t = clock.setTimer(() => (live.delete(t), fn()), ms);
-      live.add(t);
-      return t;
-    },
-    // Espruino's clearTimeout throws on a timer that already fired, and clears ALL timers when given undefined
-    (t) => {
-      if (!live.has(t)) throw new Error("clearTimer of a timer that is not pending");
-      live.delete(t);
-      clock.clearTimer(t);
-    },
-    () => random,
-  );
-  installEmitter(c);
-  const events: string[] = [];
-  for (const e of ["connect", "close", "offline", "reconnect", "end"]) c.on(e, () => events.push(e));
-  c.on("error", (e: any) => events.push("error:" + e.message));
-  const msgs: string[] = [];
-  c.on("message", (t: string, p: string) => msgs.push(t + "=" + Buffer.from(p, "latin1").toString("hex")));
-  return {
-    c,
-    clock,
-    socks,
-    events,
-    msgs,
-    s: () => socks[socks.length - 1],
-    failDial: (e: Error | null) => (dialError = e),
-    /** open the socket and answer CONNACK */
-    up() {
-      const s = socks[socks.length - 1];
-      s.onOpen();
-      s.data(CONNACK);
-      return s.take();
-    },
-  };
-}
 
 test("tiny: CONNECT bytes (3.1.1, clean, keepalive, id, credentials)", () => {
   const r = rig({ keepalive: 30 });
@@ -184,7 +104,7 @@ test("tiny: subscribe offline goes out on connect, every filter again after a re
   r.c.unsubscribe(["a/+", "zz"]);
   assert.equal(r.s().take(), ["a20b00050003612f2b00027a7a"]);
   r.s().fire("close");
-  r.clock.advance(100);
+  r.clock.advance(200); // (the second drop in a row: 2 x min; no keepalive check passed)
   assert.equal(r.up().slice(1), ["8206000600017900"]);
   assert.throws(() => r.c.subscribe("t/\u00e9"), (e: any) => e.code == "BAD_STRING");
 });
@@ -221,7 +141,7 @@ test("tiny: PINGREQ only after keepalive with nothing sent; sends postpone it; n
   assert.equal(z.s().take(), []);
 });
 
-test("tiny: backoff min x 2^n capped at max, x random (full jitter), reset by a CONNACK", () => {
+test("tiny: backoff min x 2^n capped at max, x random (full jitter), reset once a connection outlived a keepalive check", () => {
   const r = rig({ reconnect: { min: 1000, max: 5000 } }, 0.5);
   r.c.connect();
   const gaps: number[] = [];
@@ -237,12 +157,22 @@ test("tiny: backoff min x 2^n capped at max, x random (full jitter), reset by a 
   assert.equal(gaps, [500, 1000, 2000, 2500, 2500, 2500]);
   assert.equal(r.events.slice(0, 4), ["error:NET: connection refused", "close", "reconnect", "error:NET: connection refused"]);
   r.up();
-  r.s().fire("close"); // after a session: from the start again
-  const t = r.clock.now();
-  r.clock.advance(499);
+  // accepted, then closed at once (another device with this client id...): still at the cap
+  r.s().fire("close");
+  let t = r.clock.now();
+  r.clock.advance(2499);
   assert.is(r.socks.length, 7);
   r.clock.advance(1);
   assert.is(r.socks.length, 8);
+  r.up();
+  r.clock.advance(60000); // a keepalive check (PINGREQ): this connection lasted
+  assert.equal(r.s().take().slice(-1), ["c000"]);
+  r.s().fire("close"); // from the start again
+  t = r.clock.now();
+  r.clock.advance(499);
+  assert.is(r.socks.length, 8);
+  r.clock.advance(1);
+  assert.is(r.socks.length, 9);
   assert.is(r.clock.now() - t, 500);
 });
 

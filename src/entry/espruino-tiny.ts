@@ -8,9 +8,12 @@
 import { tinyClient, type Tiny, type TinyOptions } from "../tiny/client";
 import { espruinoClientId } from "../hal/espruino/id";
 import { HAS_TLS, KEEPALIVE } from "./board";
+import { wrenError } from "../errors";
 
 export function connect(o: TinyOptions): Tiny {
-  o.port = o.port || 1883;
+  // no TLS in this firmware: never the CONNECT (credentials) in clear text to a TLS port
+  if (!HAS_TLS && o.tls) throw wrenError("NO_TLS");
+  o.port = o.port || (o.tls ? 8883 : 1883);
   o.clientId = espruinoClientId(o.clientId);
   if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
   return tinyClient(

@@ -63,13 +63,13 @@ export function tinyClient(
 ): Tiny {
   var sock: TinySocket | 0, // the live socket: events of older ones are ignored
     state = 0,
-    buf: string, // received bytes not yet a whole packet
+    buf = "", // received bytes not yet a whole packet
     attempt = 0, // backoff exponent
     timer: unknown,
     lastSent: number, // the keepalive runs from the last send [MQTT-3.1.2-23]
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
-    ka = (o.keepalive == null ? 60 : o.keepalive) * 1e3,
+    ka = ((o.keepalive == null ? 60 : o.keepalive) & 65535) * 1e3,
     hello = connectPacket(o.clientId, ka / 1e3, o.username, o.password),
     subs: { [filter: string]: 1 } = {},
     me = {
@@ -96,7 +96,7 @@ export function tinyClient(
       unsubscribe: function (f: any) {
         f = f.push ? f : [f];
         for (var b = "", i = 0; i < f.length; ) delete subs[f[i]], (b += str(f[i++]));
-        if (state > 2) send(packet(162, id() + b));
+        if (b && state > 2) send(packet(162, id() + b));
         return me;
       },
       end: function (force?: boolean) {
@@ -113,8 +113,12 @@ export function tinyClient(
     timer = 0;
     if (state < 2) dial();
     else if (state < 3) drop("CONNECT_TIMEOUT");
-    // something was sent since the last check: the keepalive runs from that send
-    else if (w > 0) arm(w);
+    // connected through a keepalive check: the backoff starts again from its minimum
+    // (not at CONNACK: a broker that accepts and then closes at once, e.g. another
+    // device with the same client id, would get a reconnect storm)
+    // Something was sent since the last check: the keepalive runs from that send
+    // (w > ka: the clock was set back, ping now rather than wait for it to catch up)
+    else if (((attempt = 0), w > 0 && w <= ka)) arm(w);
     else if (pinging) drop("PING_TIMEOUT");
     else send("\xc0\0"), (pinging = 1), arm(ka);
   }
@@ -133,7 +137,12 @@ export function tinyClient(
 
   /** Subscribe (QoS 0) when connected; kept filters go again on each connect. */
   function subscribe(a: string[]) {
-    for (var b = "", i = 0; i < a.length; ) b += str(a[i++]) + "\0";
+    for (var b = "", i = 0; i < a.length; ) {
+      // a filter the broker refuses would be sent again on every connect: refused here
+      // ([MQTT-4.7.1-2/3], [MQTT-4.7.3-1], no U+0000; see src/client/topic.ts)
+      if (!a[i] || /[^/][+#]|\+[^/]|#.|\0/.test(a[i])) throw wrenError("BAD_FILTER");
+      b += str(a[i++]) + "\0";
+    }
     if (b && state > 2) send(packet(130, id() + b));
   }
 
@@ -148,13 +157,17 @@ export function tinyClient(
       closed = function (e: any) {
         if (s == sock) drop((e = e && e.message) && "NET", e);
       };
-    if (state) me.emit("reconnect");
+    var r = state;
     state = 2;
-    buf = "";
+    pinging = 0;
     arm(3e4);
+    // (the timer first: a listener that throws leaves a client that still retries,
+    // and one that calls end() or connect() leaves nothing for this dial to do)
+    if (r) me.emit("reconnect");
+    if (sock || state < 2) return;
     try {
       s = sock = connect(o, function () {
-        if (s == sock) s.write(hello);
+        if (s == sock) send(hello);
       });
       s.on("data", function (d: string) {
         if (s == sock) receive(d);
@@ -172,43 +185,45 @@ export function tinyClient(
       up = state > 2 && !stop, // (end() is not "offline")
       r = o.reconnect || {};
     sock = 0;
+    buf = "";
     state = stop ? 0 : 1;
-    arm(0);
+    // the next attempt is armed before any event: a listener that throws cannot stop
+    // the retries, one that calls end() clears it (|| 1: random() may return 0)
+    arm(stop ? 0 : Math.min(r.max || 6e4, (r.min || 1e3) * Math.pow(2, attempt++)) * random() || 1);
     if (s) s.end();
     if (code) me.emit("error", wrenError(code, detail as string));
     if (s || !stop) me.emit("close");
     if (up) me.emit("offline");
-    // (unless stopped, or a listener called end())
-    if (state) arm(Math.min(r.max || 6e4, (r.min || 1e3) * Math.pow(2, attempt++)) * random());
   }
 
   /** A chunk: append, then handle every whole packet (fixed header + remaining length). */
   function receive(chunk: string) {
     for (var s = sock, j: number, n: number, m: number, x: number, p: string, b = (buf += chunk); s == sock; ) {
-      // remaining length; past the end x is NaN: & gives 0, the loop stops and j > b.length.
-      // A 5th length byte [MQTT-2.2.3] makes n larger than any maximum packet size.
-      for (j = 1, n = 0, m = 1; (n += ((x = b.charCodeAt(j++)) & 127) * m), x > 127; m *= 128);
-      if (n > MAX_PACKET) return drop("PACKET_TOO_LARGE");
+      // remaining length, at most 4 bytes [MQTT-2.2.3] (j > 5: a 5th one, malformed);
+      // past the end x is NaN: & gives 0, the loop stops and j > b.length.
+      for (j = 1, n = 0, m = 1; (n += ((x = b.charCodeAt(j++)) & 127) * m), x > 127 && j < 6; m *= 128);
+      if (n > MAX_PACKET || j > 5) return drop("PACKET_TOO_LARGE");
       if (j + n > b.length) return;
       x = b.charCodeAt(0) >> 4;
       p = b.substr(j, n);
       // consumed before any listener runs: one that throws cannot get the packet again
       b = buf = b.substr(j + n);
       pinging = 0; // any packet answers a PINGREQ
+      // CONNACK first, and once [MQTT-3.2.0-1]
+      if ((x == 2) == state > 2) return drop("PROTOCOL");
       if (x == 2) {
         if ((x = p.charCodeAt(1))) return drop("CONNACK_REFUSED", "" + x);
         state = 3;
-        attempt = 0;
-        lastSent = now();
-        arm(ka);
+        // the keepalive runs from the CONNECT [MQTT-3.1.2-23]
+        arm(ka && Math.max(1, lastSent + ka - now()));
         subscribe(Object.keys(subs));
         me.emit("connect");
       } else if (x == 3) {
         // QoS 0 subscriptions: the broker sends nothing above QoS 0 [MQTT-3.8.4-6]
         x = (p.charCodeAt(0) << 8) | p.charCodeAt(1);
         me.emit("message", p.substr(2, x), p.substr(2 + x));
-      }
-      // SUBACK, UNSUBACK, PINGRESP: nothing to do at QoS 0
+      } else if (x == 9 && p.indexOf("\x80", 2) > 0) me.emit("error", wrenError("SUBACK_FAILED")); // refused (e.g. an ACL)
+      // UNSUBACK, PINGRESP: nothing to do at QoS 0
     }
   }
 

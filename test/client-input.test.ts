@@ -58,7 +58,8 @@ test("broker bad input: malformed / unexpected / oversize -> error naming it, de
     ["c000", "BAD_TYPE"], // PINGREQ from a server: a type no client receives
     ["31030001 2b", "PROTOCOL"], // PUBLISH to a wildcard topic
     ["ffffffffff", "BAD_LENGTH"],
-    ["30 0a 0001 74 000000000000000000", "PACKET_TOO_LARGE", { maxPacketSize: 8 }],
+    // (16: the 15-byte CONNECT must fit, a CONNECT the limit refuses is itself PACKET_TOO_LARGE)
+    ["30 11 0001 74 " + "00".repeat(14), "PACKET_TOO_LARGE", { maxPacketSize: 16 }],
   ];
   for (const [hex, code, opts] of cases) {
     const { hal, c, events, messages } = brokerSends(hex, opts);

@@ -20,15 +20,25 @@ test("backoff: dial times follow min*factor^n with full jitter and a cap (fixed 
   assert.is(hal.conns.length, 8);
   assert.equal(events.filter((e) => e == "reconnect").length, 7);
   assert.is(events.filter((e) => e == "error:undefined").length, 7); // transport errors pass through as is
-  // a CONNACK resets the backoff
+  // accepted and closed at once (a broker that kicks it: duplicate client id): still the cap, no storm
   hal.c().h.onOpen();
   hal.c().h.onData(bytes(CONNACK));
-  const t0 = hal.clock.now();
+  let t0 = hal.clock.now();
   hal.c().h.onClose();
-  hal.clock.advance(499);
+  hal.clock.advance(3999);
   assert.is(hal.conns.length, 8);
   hal.clock.advance(1);
   assert.is(hal.conns.length, 9);
+  // a connection that outlived a keepalive check (the PINGREQ at 60 s) resets the backoff
+  hal.c().h.onOpen();
+  hal.c().h.onData(bytes(CONNACK));
+  hal.clock.advance(60000);
+  t0 = hal.clock.now();
+  hal.c().h.onClose();
+  hal.clock.advance(499);
+  assert.is(hal.conns.length, 9);
+  hal.clock.advance(1);
+  assert.is(hal.conns.length, 10);
   assert.is(hal.clock.now() - t0, 500);
 });
 

@@ -207,7 +207,7 @@ test("clean=true resubscribes after every reconnect", () => {
   take(hal.c());
   for (let i = 2; i < 4; i++) {
     hal.c().h.onClose();
-    hal.clock.advance(10);
+    hal.clock.advance(10 << (i - 2)); // 10, then 20: closed each time before a keepalive check, the backoff grows
     hal.c().h.onOpen();
     assert.equal(take(hal.c()), ["100d00044d5154540402003c000163"]);
     hal.c().h.onData(bytes(CONNACK));

@@ -185,6 +185,8 @@ export interface Client {
   _v: 4 | 5;
   /** keepalive ms */
   _ka: number;
+  /** when the CONNECT was sent: the keepalive runs from it [MQTT-3.1.2-23] */
+  _ct: number;
   /** reconnect attempt (backoff exponent) */
   _n: number;
   /** deadline of the current state: reconnect (IDLE; -1 = wait for the link) or CONNACK (OPENING/CONNECTING) */
@@ -262,7 +264,11 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
       if (t >= ackDue(c, 1 / 0)) return drop(c, "ACK_TIMEOUT");
       a = c._kp.timer(t);
       if (a == KeepaliveAction.DEAD) return drop(c, "PING_TIMEOUT");
-      if (a == KeepaliveAction.PING) write(c, encodePingreq()), c.emit("ping");
+      // connected through a keepalive check: the backoff starts again from its minimum
+      // (not at CONNACK: a broker that accepts and then closes at once would get a storm)
+      c._n = 0;
+      // (armed before the event: a listener that throws cannot stop the timer)
+      if (a == KeepaliveAction.PING) return write(c, encodePingreq()), arm(c), c.emit("ping");
     }
     arm(c);
   };
@@ -275,7 +281,7 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   c._r = [];
   // (a full board bundle: the entry always gives one, see ON_BOARD)
   c._kp = PERSIST && ON_BOARD ? o.keepalivePolicy! : o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
-  c._win = o.inflightWindow || 8;
+  c._win = o.inflightWindow! > 0 ? o.inflightWindow! : 8;
   c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
     var err = wrenError("QUEUE_DROPPED", e.p.topic);
     fail(c, e.cb, err);
@@ -405,6 +411,8 @@ P.end = function (force?: boolean | Callback, cb?: Callback) {
   if (fn(force)) cb = force;
   c._s = State.ENDED;
   c._c = null;
+  // stops a decoder push in progress: nothing after end() is handled
+  c._d.reset();
   arm(c);
   if (k) {
     // (a callback in `force` is not `true`)
@@ -461,7 +469,6 @@ P.onPacket = function (p: Packet) {
     // 5.0: after Clean Start 1 we have no session, so a present one is an error [MQTT-3.2.2-4]
     if (V5 && c._v == 5 && (p as ConnackPacket).sessionPresent && c._o.clean !== false) return drop(c, PROTOCOL, "2");
     c._s = State.CONNECTED;
-    c._n = 0;
     // (k: the keepalive ms, then a filter)
     n = o.length;
     k = c._ka;
@@ -476,6 +483,8 @@ P.onPacket = function (p: Packet) {
       if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
     }
     c._kp.start(now(c), k);
+    // the keepalive runs from the CONNECT, the last packet sent [MQTT-3.1.2-23], not from this CONNACK
+    c._kp.sent(c._ct);
     if (!(p as ConnackPacket).sessionPresent) {
       // a new session: the server forgot our subscriptions and its QoS 2 ids
       c._in2 = [];
@@ -494,9 +503,11 @@ P.onPacket = function (p: Packet) {
     for (; i < n; i++)
       if (V5 && (e = o[i]).w != PacketType.PUBCOMP && isStr(enc(c, e.p))) err.push(e), o.splice(i--, 1), n--;
       else send(c, V5 ? e! : o[i]);
-    flush(c);
     arm(c);
+    // (a queued publish's callback that throws neither stops the queue nor the event)
+    k = flush(c);
     c.emit("connect", p);
+    if (k) throw k[0];
     // (after the connection is complete: a callback that throws cannot undo it)
     if (V5) while ((e = err.shift())) fail(c, e.cb, wrenError(PACKET_TOO_LARGE, (e.p as PublishPacket).topic));
   } else if (t == PacketType.PUBLISH) {
@@ -505,11 +516,12 @@ P.onPacket = function (p: Packet) {
     if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, PROTOCOL, "3");
     else if ((p as PublishPacket).qos == 2) {
       // exactly once: deliver on the first PUBLISH only, until PUBREL frees the id
-      if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
+      // (acked first: a listener that throws cannot hold the ack back)
       ack(c, PacketType.PUBREC, id);
+      if (c._in2.indexOf(id) < 0) c._in2.push(id), msg(c, p as PublishPacket);
     } else {
-      msg(c, p as PublishPacket);
       if ((p as PublishPacket).qos) ack(c, PacketType.PUBACK, id);
+      msg(c, p as PublishPacket);
     }
   } else if (t == PacketType.PUBREL) {
     i = c._in2.indexOf(id);
@@ -539,15 +551,16 @@ P.onPacket = function (p: Packet) {
           else if (t > PacketType.SUBACK) delete c._subs[a[i] as any];
           else c._subs[a[i].topic] = a[i];
       if (rc >= 0x80) err = wrenError(t == PacketType.SUBACK ? "SUBACK_FAILED" : "ACK_FAILED", "" + rc);
+      k = 0;
       try {
         if (e.cb) e.cb(err, g);
         else if (err) c.emit(ERROR, err);
       } catch (y) {
-        // a callback that throws must not stall the queue: the window has room
-        flush(c);
-        throw y;
+        k = [y];
       }
-      flush(c);
+      // a callback that throws must not stall the queue: the window has room
+      k = flush(c) || k;
+      if (k) throw k[0];
     }
   } else if (V5 && t == PacketType.DISCONNECT) drop(c, "DISCONNECTED", "" + (p as { reasonCode?: number }).reasonCode);
   else if (t != PacketType.PINGRESP) drop(c, PROTOCOL, "" + t);
@@ -652,18 +665,18 @@ function nid(c: Client, i?: number, h?: number, m?: any): number {
  * 5.0: QoS above the server's Maximum QoS [MQTT-3.2.2-11], retained when
  * Retain Available is 0 [MQTT-3.2.2-14].
  */
-function go(c: Client, e: Queued, x?: Encoded | 0): boolean {
+function go(c: Client, e: Queued, f?: 1, x?: Encoded | 0): boolean {
   var p = e.p;
   if (c._s != State.CONNECTED) return false;
   // (the CONNACK set `_cp` before any publish goes)
-  if (V5 && (x = p.qos > c._cp!.maximumQoS! ? "QOS_NOT_SUPPORTED" : p.retain && c._cp!.retainAvailable == false ? "RETAIN_NOT_SUPPORTED" : 0))
-    fail(c, e.cb, wrenError(x, p.topic));
-  else if (p.qos) {
-    // the window counts everything awaiting an ack (a pending SUBSCRIBE takes a slot too): no scan per publish
-    if (c._out.length >= c._win) return false;
-    // PUBACK (QoS 1) or PUBREC (QoS 2)
-    track(c, p, e.cb, 3 + p.qos);
-  }
+  if (V5) x = p.qos > c._cp!.maximumQoS! ? "QOS_NOT_SUPPORTED" : p.retain && c._cp!.retainAvailable == false ? "RETAIN_NOT_SUPPORTED" : 0;
+  // the window counts everything awaiting an ack (a pending SUBSCRIBE takes a slot too): no scan per publish
+  if (!x && p.qos && c._out.length >= c._win) return false;
+  // f: e is the queue's first: out of it before any callback runs (one that throws cannot get it sent again)
+  if (f) c._q.shift();
+  if (x) fail(c, e.cb, wrenError(x as string, p.topic));
+  // PUBACK (QoS 1) or PUBREC (QoS 2)
+  else if (p.qos) track(c, p, e.cb, 3 + p.qos);
   // QoS 0: 5.0 encodes once and writes only what the codec took; 3.1.1 has no
   // limit that changes after publish() checked it, so the core build just sends
   // (send() marks the packet DUP: harmless, a QoS 0 publish is never sent again)
@@ -672,18 +685,25 @@ function go(c: Client, e: Queued, x?: Encoded | 0): boolean {
   return true;
 }
 
-/** Send queued publishes while they can go, in order. */
-function flush(c: Client): void {
-  var q = c._q,
-    e: Queued | undefined;
-  while ((e = q._a[0]) && go(c, e)) q.shift();
+/**
+ * Send queued publishes while they can go, in order. A callback that throws stops
+ * neither the rest nor the caller: returns [the first error], for the caller to rethrow last.
+ */
+function flush(c: Client, e?: Queued, x?: any): any {
+  for (;;)
+    try {
+      while ((e = c._q._a[0]) && go(c, e, 1));
+      return x;
+    } catch (y) {
+      x = x || [y];
+    }
 }
 
 /** Dial, unless the link is down: then wait for it to come up. */
 function dial(c: Client): void {
   var h = c._h,
+    r = c._s == State.IDLE,
     k: Connection;
-  if (c._s == State.IDLE) c.emit("reconnect");
   // link down: wait in IDLE with no deadline
   if (h.link && !h.link.isUp()) (c._s = State.IDLE), (c._dl = -1);
   else {
@@ -709,7 +729,9 @@ function dial(c: Client): void {
           // and writes a string payload as UTF-8 (the constructor checked topic and qos)
           p.will = o.will as ConnectPacket["will"];
           if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
-          write(c, encodeConnect(p, c._wr));
+          // a CONNECT the codec refuses (larger than maxPacketSize): its code now, not a CONNECT_TIMEOUT
+          c._ct = now(c);
+          isStr((o = encodeConnect(p, c._wr) as any)) ? drop(c, o as any) : write(c, o as any);
         }
       },
       onData: function (b: Uint8Array) {
@@ -721,6 +743,9 @@ function dial(c: Client): void {
     });
   }
   arm(c);
+  // (after the dial and its timer: a listener that throws cannot stop the retries, and
+  // one that calls end() ends this attempt)
+  if (r) c.emit("reconnect");
 }
 
 
@@ -748,14 +773,15 @@ function drop(c: Client, err?: Error | string, detail?: string): void {
   c._d.reset();
   if (k) k.destroy();
   c.connected = false;
-  if (err) c.emit(ERROR, isStr(err) ? wrenError(err, detail) : err);
-  c.emit("close");
-  if (s == State.CONNECTED) c.emit("offline");
-  if (c._s) return; // end() or connect() in a listener
   if (r === false) c._s = State.ENDED;
   // (the board entry gives the HAL no `random`: Math.random it is)
   else if (!h.link || h.link.isUp()) c._dl = now(c) + backoff(c._n++, r || {}, !ON_BOARD && h.random ? h.random() : Math.random());
+  // the next attempt is armed before any event: a listener that throws cannot stop
+  // the retries; one that calls end() clears it, connect() (reconnect: false) dials
   arm(c);
+  if (err) c.emit(ERROR, isStr(err) ? wrenError(err, detail) : err);
+  c.emit("close");
+  if (s == State.CONNECTED) c.emit("offline");
 }
 
 /** Put the one timer on the earliest deadline. A timer armed earlier stays: it fires early and re-arms. */

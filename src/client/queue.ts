@@ -54,25 +54,29 @@ export var Queue = function (this: Queue, lim: number, max: number, pol: QueuePo
 Queue.prototype.add = function (e) {
   var q = this,
     a = q._a,
-    i = 0;
+    i = 0,
+    d: Queued[] = [];
+  // what goes is taken out first and reported last: a drop callback that throws
+  // cannot lose `e` or leave the queue over its bounds
   if (q._pol == QueuePolicy.LATEST)
     for (; i < a.length; i++)
       if (a[i].p.topic == e.p.topic) {
         q._b -= a[i].n;
-        q._drop(a.splice(i, 1)[0]);
+        d.push(a.splice(i, 1)[0]);
         break;
       }
   while (a.length >= q._lim || q._b + e.n > q._max) {
     // drop-new, or nothing left to push out, or too big for the queue at all
     if (q._pol == QueuePolicy.DROP_NEW || !a[0] || e.n > q._max) {
-      q._drop(e);
-      return false;
+      d.push(e);
+      e = 0 as any;
+      break;
     }
-    q._drop(q.shift()!);
+    d.push(q.shift()!);
   }
-  a.push(e);
-  q._b += e.n;
-  return true;
+  if (e) a.push(e), (q._b += e.n);
+  while ((i = d.shift() as any)) q._drop(i as any);
+  return !!e;
 };
 
 Queue.prototype.shift = function () {

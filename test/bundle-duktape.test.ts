@@ -217,4 +217,37 @@ for (const profile of ["core", "full"] as const) {
   });
 }
 
+// The board's own defaults: port 1883, queue and in-flight bounds sized to its RAM
+// (esp8266: queue 4 messages / 512 B, 2 in flight, boards/esp8266.json), no TLS module.
+const BOARD_DEFAULTS_DRIVER = `
+var log = [];
+try { exports.connect({ host: "broker", tls: true }); log.push("tls dialed"); } catch (e) { log.push("tls " + e.code + " sockets " + __standin.net.sockets.length); }
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    if (t == 3) log.push("publish id " + s.charCodeAt(s.charCodeAt(3) + 5));
+  };
+};
+var m = exports.connect({ host: "broker", clientId: "dk" });
+log.push("port " + __standin.net.sockets[0].options.port);
+// before CONNACK: queued; the 5th drops the oldest (queue limit 4)
+for (var i = 1; i <= 5; i++) m.publish("t", "" + i, { qos: 1 }, (function (i) { return function (e) { log.push("cb " + i + " " + (e ? e.code : "ok")); }; })(i));
+__standin.run(100);
+print(log.join("\\n"));
+`;
+
+test("esp8266-core bundle in Duktape: board defaults (port 1883, queue of 4, 2 in flight), tls refused with NO_TLS", async () => {
+  if (!hasDuk()) {
+    if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+    throw new Error("duk (Duktape) is not installed: apt-get install duktape");
+  }
+  const b = await buildBoardBundle(loadBoard("esp8266"), "core");
+  const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + BOARD_DEFAULTS_DRIVER;
+  const r = runDuk(script);
+  assert.is(r.stderr || "", "");
+  // queued 2..5 go in order once connected, but only 2 in flight (nothing acks them here)
+  assert.equal(r.stdout.trim().split("\n"), ["tls NO_TLS sockets 0", "port 1883", "cb 1 QUEUE_DROPPED", "publish id 1", "publish id 2"]);
+});
+
 test.run();

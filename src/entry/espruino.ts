@@ -10,7 +10,7 @@
  * has its own entry, espruino-tiny.ts.)
  */
 import { PERSIST } from "../features";
-import { isStr } from "../errors";
+import { isStr, wrenError } from "../errors";
 import { Client, type ClientOptions } from "../client/client";
 import { parseUrl } from "../client/index";
 import type { Hal } from "../hal/hal";
@@ -22,7 +22,7 @@ import { espruinoPower } from "../hal/espruino/power";
 import { espruinoLink } from "../hal/espruino/link";
 import { Liveness } from "../client/liveness";
 import { applyPower } from "../client/power-policy";
-import { BATTERY, KEEPALIVE, MAX_PACKET } from "./board";
+import { BATTERY, HAS_TLS, INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "./board";
 
 /** `connect(url | options, options?)`: make a client and dial. */
 export function connect(url: string | ClientOptions, options?: any): Client {
@@ -36,7 +36,15 @@ export function connect(url: string | ClientOptions, options?: any): Client {
   if (isStr(url)) url = parseUrl(url) as any;
   for (k in url as any) o[k] = (url as any)[k];
   for (k in options) o[k] = options[k];
+  // no TLS in this firmware (ESP8266): refused, never dialed as plain TCP to a TLS port
+  if (!HAS_TLS && o.tls) throw wrenError("NO_TLS");
+  if (!o.port) o.port = o.tls ? 8883 : 1883;
   o.clientId = espruinoClientId(o.clientId);
+  // the board's queue and in-flight bounds (boards/*.json defaults: sized to its RAM)
+  k = o.queue = o.queue || {};
+  if (k.limit == null) k.limit = QUEUE_MAX;
+  if (k.bytes == null) k.bytes = QUEUE_BYTES;
+  if (o.inflightWindow == null) o.inflightWindow = INFLIGHT_MAX;
   // (the client's own default is 60 s: nothing to add for a board that keeps it)
   if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
   // (at most 65,519: Espruino's ArrayBuffers stop at 65,535 bytes, and the codec's buffers need 16 spare)

@@ -18,6 +18,22 @@ Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k
 Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
 `;
 
+/**
+ * Build a board bundle and run it in Duktape over the stand-in (`before`: ahead
+ * of the stand-in, e.g. its options; `between`: after the object events, before
+ * the bundle), then `driver`; stdout lines. Fails (never skips) without duk.
+ */
+async function runBundle(boardId: string, profile: "tiny" | "core" | "full", driver: string, before = "", between = ""): Promise<string[]> {
+  if (!hasDuk()) {
+    if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+    throw new Error("duk (Duktape) is not installed: apt-get install duktape");
+  }
+  const b = await buildBoardBundle(loadBoard(boardId), profile);
+  const r = runDuk(before + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + between + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
+  assert.is(r.stderr || "", "");
+  return r.stdout.trim().split("\n");
+}
+
 const FULL_BATTERY = "var __standinOptions = { analog: { D35: 0.65 } };\n";
 
 // The scripted broker: CONNACK, SUBACK, PUBACK; after SUBACK it sends one PUBLISH "cmd" = "on".
@@ -55,23 +71,16 @@ for (const [boardId, profile] of [
   ["esp8266", "core"],
 ] as const) {
   test(`${boardId}-${profile} bundle in Duktape: connect, subscribe, receive, publish, end`, async () => {
-    if (!hasDuk()) {
-      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
-      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
-    }
-    const b = await buildBoardBundle(loadBoard(boardId), profile);
     const qos = true; // (core and full: the publish is QoS 1)
     // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
-    const script = FULL_BATTERY + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var QOS = " + qos + ";\nvar exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + DRIVER;
-    const r = runDuk(script);
-    assert.is(r.stderr || "", "");
+    const out = await runBundle(boardId, profile, DRIVER, FULL_BATTERY, "var QOS = " + qos + ";\n");
     // CONNECT 3.1.1, clean, keepalive 30, client id "dk".
     const connect = "wire 100e00044d5154540402001e0002646b";
     // PUBLISH "t/é" (UTF-8 c3 a9: 4 topic bytes) "21.5"; QoS 1 takes packet id 2 (SUBSCRIBE had 1).
     const publish = qos ? "wire 320c0004" + "742fc3a9" + "0002" + "32312e35" : "wire 300a0004" + "742fc3a9" + "32312e35";
     // A QoS 0 publish completes when written (before the peer reads it); QoS 1 on PUBACK.
     const published = qos ? [publish, "published ok"] : ["published ok", publish];
-    assert.equal(r.stdout.trim().split("\n"), [
+    assert.equal(out, [
       connect,
       "connect",
       "wire 82080001000363" + "6d6400",
@@ -117,15 +126,8 @@ print("violations " + __standin.violations.length);
 
 for (const boardId of ["esp32", "esp8266"]) {
   test(`${boardId}-tiny bundle in Duktape: connect, subscribe, receive bytes, a non-ASCII topic refused, publish bytes, end`, async () => {
-    if (!hasDuk()) {
-      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
-      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
-    }
-    const b = await buildBoardBundle(loadBoard(boardId), "tiny");
-    const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + TINY_DRIVER;
-    const r = runDuk(script);
-    assert.is(r.stderr || "", "");
-    assert.equal(r.stdout.trim().split("\n"), [
+    const out = await runBundle(boardId, "tiny", TINY_DRIVER);
+    assert.equal(out, [
       // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
       "wire 100e00044d5154540402001e0002646b",
       "connect",
@@ -166,15 +168,7 @@ for (const [volts, band, keepalive] of [
   [0.53, "battery at 22 %: keepalive x4 (240 s)", "00f0"],
 ] as const) {
   test(`esp32-full bundle in Duktape: ${band}; a QoS 0 sensor pings once per liveness interval, sends postpone nothing`, async () => {
-    if (!hasDuk()) {
-      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
-      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
-    }
-    const b = await buildBoardBundle(loadBoard("esp32"), "full");
-    const script = `var __standinOptions = { analog: { D35: ${volts} } };\n` + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + KEEPALIVE_DRIVER;
-    const r = runDuk(script);
-    assert.is(r.stderr || "", "");
-    const lines = r.stdout.trim().split("\n");
+    const lines = await runBundle("esp32", "full", KEEPALIVE_DRIVER, `var __standinOptions = { analog: { D35: ${volts} } };\n`);
     // CONNECT: 10 0e | 0004 MQTT | 04 | 02 | keepalive
     assert.is(lines[0], "0s 100e00044d5154540402" + keepalive);
     // with nothing received, the sensor pings at each liveness interval (= the keepalive) although it keeps sending
@@ -205,15 +199,7 @@ print(log.join("\\n"));
 
 for (const profile of ["core", "full"] as const) {
   test(`esp32-${profile} bundle in Duktape: a 258-char topic decodes (no Function.apply over 64 arguments)`, async () => {
-    if (!hasDuk()) {
-      if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
-      throw new Error("duk (Duktape) is not installed: apt-get install duktape");
-    }
-    const b = await buildBoardBundle(loadBoard("esp32"), profile);
-    const script = FULL_BATTERY + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + LONG_TOPIC_DRIVER;
-    const r = runDuk(script);
-    assert.is(r.stderr || "", "");
-    assert.equal(r.stdout.trim().split("\n"), ["message 258 true"]);
+    assert.equal(await runBundle("esp32", profile, LONG_TOPIC_DRIVER, FULL_BATTERY), ["message 258 true"]);
   });
 }
 
@@ -238,16 +224,8 @@ print(log.join("\\n"));
 `;
 
 test("esp8266-core bundle in Duktape: board defaults (port 1883, queue of 4, 2 in flight), tls refused with NO_TLS", async () => {
-  if (!hasDuk()) {
-    if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
-    throw new Error("duk (Duktape) is not installed: apt-get install duktape");
-  }
-  const b = await buildBoardBundle(loadBoard("esp8266"), "core");
-  const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + BOARD_DEFAULTS_DRIVER;
-  const r = runDuk(script);
-  assert.is(r.stderr || "", "");
   // queued 2..5 go in order once connected, but only 2 in flight (nothing acks them here)
-  assert.equal(r.stdout.trim().split("\n"), ["tls NO_TLS sockets 0", "port 1883", "cb 1 QUEUE_DROPPED", "publish id 1", "publish id 2"]);
+  assert.equal(await runBundle("esp8266", "core", BOARD_DEFAULTS_DRIVER), ["tls NO_TLS sockets 0", "port 1883", "cb 1 QUEUE_DROPPED", "publish id 1", "publish id 2"]);
 });
 
 test.run();

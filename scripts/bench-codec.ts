@@ -9,10 +9,12 @@
  *   in a child `node --expose-gc` with a young generation big enough that no
  *   scavenge hides allocations; GCs during the loop are counted and reported.
  * - Payload representation: the same PUBLISH encode+decode on a Uint8Array
- *   core (ours) and on a binary-string core (a minimal string encoder/decoder
- *   written here for the comparison). On Espruino the HAL converts once per
- *   socket chunk (E.toUint8Array on receive, E.toString / the socket's own
- *   conversion on send), so the core can stay on Uint8Array there too.
+ *   codec (ours) and on a binary-string one (a minimal string encoder/decoder
+ *   written here for the comparison). The class client (Node, full profile)
+ *   keeps Uint8Array: on Espruino its HAL converts once per socket chunk
+ *   (E.toUint8Array on receive, E.toString on send). The core and tiny
+ *   profiles have their own size-first clients (src/core, src/tiny) on binary
+ *   strings end to end, the form Espruino's sockets carry.
  *
  * Run: `npx tsx scripts/bench-codec.ts` (about 15 s), or import
  * `runCodecBench()` for the rows.
@@ -236,9 +238,12 @@ export function runAlloc(): CodecBenchResult["alloc"] {
 
 // ---- minified size of the codec per profile ----
 
-/** What each profile's client uses from the codec (the tiny profile has its own packet code, src/tiny). */
-const PROFILE_API: Record<"core" | "full", string[]> = {
-  core: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "encodeAck", "Decoder"],
+/**
+ * What each profile's client uses from the codec: only the full profile's
+ * class client has one (tiny and core have their own packet code, src/tiny
+ * and src/core, on binary strings).
+ */
+const PROFILE_API: Record<"full", string[]> = {
   full: ["encodeConnect", "encodePublish", "encodeSubscribe", "encodeUnsubscribe", "encodePingreq", "encodeDisconnect", "encodeAck", "encodeAuth", "Decoder"],
 };
 
@@ -251,7 +256,7 @@ export interface CodecSize {
 export async function measureCodecSizes(): Promise<CodecSize[]> {
   const dir = fileURLToPath(new URL("../src/codec/", import.meta.url));
   const out: CodecSize[] = [];
-  for (const profile of ["core", "full"] as const) {
+  for (const profile of ["full"] as const) {
     const names = PROFILE_API[profile];
     const entry = `import {${names.join(",")}} from "./index";\n` + names.map((n) => `exports.${n}=${n};`).join("\n");
     const empty = names.map((n) => `exports.${n}=0;`).join("\n");
@@ -283,7 +288,7 @@ export function printCodecBench(r: CodecBenchResult): void {
     `payload representation, PUBLISH 32 B encode+decode: Uint8Array core ${fmt(r.representation.uint8ArrayOps)}/s; binary-string core ${fmt(r.representation.binaryStringOps)}/s in isolation,` +
       ` ${fmt(r.representation.binaryStringOnNodeOps)}/s with the Buffer<->string conversions a Node socket and application need` +
       " (the string variant has no stream framing, no UTF-8 and no validation, so it flatters strings)." +
-      " On Espruino the HAL converts once per chunk (E.toUint8Array / E.toString, native), so the core stays Uint8Array.",
+      " On Espruino the full profile's HAL converts once per chunk (E.toUint8Array / E.toString, native); the core and tiny clients keep binary strings.",
   );
 }
 
@@ -294,7 +299,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     printCodecBench(runCodecBench());
     console.log("codec size per profile (what its client imports; ES5, minified, mangled):");
     for (const z of await measureCodecSizes())
-      console.log(`  ${z.profile.padEnd(5)} ${String(z.bytes).padStart(6)} B  (${PROFILE_API[z.profile as "core"].join(", ")})`);
+      console.log(`  ${z.profile.padEnd(5)} ${String(z.bytes).padStart(6)} B  (${PROFILE_API[z.profile as "full"].join(", ")})`);
     console.log(`bench took ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 }

@@ -8,6 +8,10 @@
  * the sensor's wire, pings.
  *
  *   npm start [-- --seconds 20 --profile core --interval 1000]
+ *
+ * Each profile on its own API: core and tiny hand payloads over as binary
+ * strings (one char per byte), full as Uint8Array; tiny is QoS 0 only and
+ * takes {host, port} options rather than a URL.
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -91,19 +95,26 @@ async function main() {
   let seq = 0,
     acked = 0,
     commands = 0;
-  const sensor = moduleExports.connect(`mqtt://127.0.0.1:${proxy.port}`, { keepalive, clean: false, clientId: "esp32-sensor" });
-  sensor.on("connect", () => {
-    console.log(`${stamp()}  sensor connected`);
-    sensor.subscribe("wren/esp32-sensor/cmd", { qos: 2 });
+  const tiny = profile == "tiny",
+    qos = tiny ? 0 : 1;
+  const sensor = tiny
+    ? moduleExports.connect({ host: "127.0.0.1", port: proxy.port, keepalive, clientId: "esp32-sensor" })
+    : moduleExports.connect(`mqtt://127.0.0.1:${proxy.port}`, { keepalive, clean: false, clientId: "esp32-sensor" });
+  sensor.on("connect", (ack?: { sessionPresent: boolean }) => {
+    console.log(`${stamp()}  sensor connected${ack ? (ack.sessionPresent ? " (session present)" : " (new session)") : ""}`);
+    if (tiny) sensor.subscribe("wren/esp32-sensor/cmd");
+    else sensor.subscribe("wren/esp32-sensor/cmd", { qos: 2 });
   });
-  sensor.on("message", (topic: string, payload: Uint8Array) => {
+  // core, tiny: a binary string (one char per byte); full: a Uint8Array
+  sensor.on("message", (topic: string, payload: string | Uint8Array) => {
     commands++;
-    console.log(`${stamp()}  sensor got ${topic} ${Buffer.from(payload).toString()}`);
+    const bytes = typeof payload == "string" ? Buffer.from(payload, "latin1") : Buffer.from(payload);
+    console.log(`${stamp()}  sensor got ${topic} ${bytes.toString()} (${typeof payload == "string" ? "binary string" : "Uint8Array"}, ${bytes.length} B)`);
   });
   sensor.on("error", (e: Error) => console.log(`${stamp()}  sensor error ${e.message}`));
   const timer = setInterval(() => {
     const reading = JSON.stringify({ seq: ++seq, t: +(21 + Math.sin(seq / 3) * 2).toFixed(2), v: 3.71 });
-    sensor.publish("wren/esp32-sensor/temp", reading, { qos: 1 }, (err?: Error) => {
+    sensor.publish("wren/esp32-sensor/temp", reading, { qos }, (err?: Error) => {
       if (!err) acked++;
     });
   }, interval);
@@ -118,11 +129,11 @@ async function main() {
   proxy.close();
   await stopBroker();
   console.log("\nsummary");
-  console.log(`  readings published ${seq}, acknowledged (PUBACK) ${acked}, received by the viewer ${readings}`);
+  console.log(`  readings published ${seq}, ${qos ? "acknowledged (PUBACK)" : "written (QoS 0)"} ${acked}, received by the viewer ${readings}`);
   console.log(`  messages seen by the viewer in all: ${received}`);
-  console.log(`  commands delivered to the sensor (QoS 2) ${commands}`);
+  console.log(`  commands delivered to the sensor (QoS ${tiny ? 0 : 2}) ${commands}`);
   console.log(`  sensor bytes on the wire: ${proxy.counts.up} sent, ${proxy.counts.down} received; largest socket chunk ${standin.net.maxChunk} B`);
-  console.log(`  PINGREQ seen by the broker: ${pings.count} (keepalive ${keepalive} s: none while QoS 1 traffic flows, then about one per keepalive when idle)`);
+  console.log(`  PINGREQ seen by the broker: ${pings.count} (keepalive ${keepalive} s: none while the sensor sends, then about one per keepalive when idle)`);
   process.exit(0);
 }
 

@@ -36,6 +36,7 @@ async function runBundle(boardId: string, profile: "tiny" | "core" | "full", dri
 
 const FULL_BATTERY = "var __standinOptions = { analog: { D35: 0.65 } };\n";
 
+// The full profile runs the class client (src/client): payloads arrive as Uint8Array.
 // The scripted broker: CONNACK, SUBACK, PUBACK; after SUBACK it sends one PUBLISH "cmd" = "on".
 const DRIVER = `
 var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
@@ -56,7 +57,7 @@ m.on("connect", function () {
 });
 m.on("message", function (topic, payload) {
   log.push("message " + topic + " " + E.toString(payload) + " " + (payload instanceof Uint8Array));
-  m.publish("t/\\u00e9", "21.5", QOS ? { qos: 1 } : {}, function (err) { log.push("published " + (err ? err.code : "ok")); });
+  m.publish("t/\\u00e9", "21.5", { qos: 1 }, function (err) { log.push("published " + (err ? err.code : "ok")); });
 });
 __standin.run(100);
 m.end();
@@ -65,27 +66,73 @@ print(log.join("\\n"));
 print("violations " + __standin.violations.length);
 `;
 
-for (const [boardId, profile] of [
-  ["esp32", "core"],
-  ["esp32", "full"],
-  ["esp8266", "core"],
-] as const) {
-  test(`${boardId}-${profile} bundle in Duktape: connect, subscribe, receive, publish, end`, async () => {
-    const qos = true; // (core and full: the publish is QoS 1)
-    // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
-    const out = await runBundle(boardId, profile, DRIVER, FULL_BATTERY, "var QOS = " + qos + ";\n");
-    // CONNECT 3.1.1, clean, keepalive 30, client id "dk".
-    const connect = "wire 100e00044d5154540402001e0002646b";
-    // PUBLISH "t/é" (UTF-8 c3 a9: 4 topic bytes) "21.5"; QoS 1 takes packet id 2 (SUBSCRIBE had 1).
-    const publish = qos ? "wire 320c0004" + "742fc3a9" + "0002" + "32312e35" : "wire 300a0004" + "742fc3a9" + "32312e35";
-    // A QoS 0 publish completes when written (before the peer reads it); QoS 1 on PUBACK.
-    const published = qos ? [publish, "published ok"] : ["published ok", publish];
+test("esp32-full bundle in Duktape: connect, subscribe, receive a Uint8Array payload, publish, end", async () => {
+  // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
+  const out = await runBundle("esp32", "full", DRIVER, FULL_BATTERY);
+  assert.equal(out, [
+    // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
+    "wire 100e00044d5154540402001e0002646b",
+    "connect",
+    "wire 82080001000363" + "6d6400",
+    "message cmd on true",
+    // PUBLISH QoS 1 "t/é" (UTF-8 c3 a9: 4 topic bytes) "21.5", packet id 2 (SUBSCRIBE had 1); done on PUBACK
+    "wire 320c0004" + "742fc3a9" + "0002" + "32312e35",
+    "published ok",
+    "wire e000",
+    "violations 0",
+  ]);
+});
+
+// The core profile runs its own client (src/core): payloads are binary strings both
+// ways (bytes as they are, never UTF-8 encoded or decoded), topics and filters UTF-8.
+// The scripted broker: CONNACK, SUBACK granting QoS 1, PUBACK; after SUBACK it sends
+// PUBLISH QoS 1 id 7 "cmd" with the payload bytes 00 ff 6f 6e.
+const CORE_DRIVER = `
+var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    log.push("wire " + hex(s));
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
+    if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x01"); peer.send("\\x32\\x0b\\x00\\x03cmd\\x00\\x07\\x00\\xffon"); }
+    if (t == 3 && (s.charCodeAt(0) & 6)) peer.send("\\x40\\x02" + s.substr(s.charCodeAt(3) + 4, 2));
+    if (t == 14) peer.close();
+  };
+};
+var m = exports.connect({ host: "broker", port: 1883, clientId: "dk", keepalive: 30 });
+m.on("connect", function (ack) {
+  log.push("connect " + JSON.stringify(ack));
+  m.subscribe("cmd", { qos: 1 }, function (err, granted) { log.push("subscribed " + (err ? err.code : "ok") + " " + granted.join()); });
+});
+m.on("message", function (topic, payload, p) {
+  log.push("message " + topic + " " + typeof payload + " " + hex(payload) + " " + (p.payload === payload) + " " + JSON.stringify([p.topic, p.qos, p.retain, p.dup, p.messageId]));
+  // "t/é": the topic goes as UTF-8; the payload's chars go as the bytes 32 31 2e 35 e9 ff 00
+  m.publish("t/\\u00e9", "21.5\\u00e9\\xff\\x00", { qos: 1 }, function (err) { log.push("published " + (err ? err.code : "ok")); });
+});
+__standin.run(100);
+m.end();
+__standin.run(100);
+print(log.join("\\n"));
+print("violations " + __standin.violations.length);
+`;
+
+for (const boardId of ["esp32", "esp8266"]) {
+  test(`${boardId}-core bundle in Duktape: connect, subscribe, receive bytes as a binary string, publish bytes, end`, async () => {
+    const out = await runBundle(boardId, "core", CORE_DRIVER);
     assert.equal(out, [
-      connect,
-      "connect",
-      "wire 82080001000363" + "6d6400",
-      "message cmd on true",
-      ...published,
+      // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
+      "wire 100e00044d5154540402001e0002646b",
+      'connect {"sessionPresent":false}',
+      // SUBSCRIBE id 1, "cmd" QoS 1
+      "wire 82080001000363" + "6d6401",
+      "subscribed ok 1",
+      // the payload bytes 00 ff 6f 6e, one char each, also in the packet argument;
+      // then its PUBACK (written before the event, read by the peer on the next idle turn)
+      'message cmd string 00ff6f6e true ["cmd",1,false,false,7]',
+      "wire 40020007",
+      // PUBLISH QoS 1 "t/é" (UTF-8 c3 a9: 4 topic bytes), packet id 2, payload 32 31 2e 35 e9 ff 00 (7 bytes, not UTF-8)
+      "wire 320f0004" + "742fc3a9" + "0002" + "32312e35e9ff00",
+      "published ok",
       "wire e000",
       "violations 0",
     ]);
@@ -178,7 +225,7 @@ for (const [volts, band, keepalive] of [
 }
 
 // Espruino's Function.apply takes at most 64 arguments (the stand-in enforces it): a
-// long topic or string property must still decode (topics of 100+ chars are common).
+// long topic or string property must still decode and encode (topics of 100+ chars are common).
 const LONG_TOPIC_DRIVER = `
 var log = [], D = "devices/" + new Array(31).join("0123456789").substr(0, 246), T = D + "/\\u00e9t\\u00e9";
 __standin.net.control.onConnect = function (peer) {
@@ -187,19 +234,21 @@ __standin.net.control.onConnect = function (peer) {
     if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
     // PUBLISH QoS 0 (remaining length 263): topic as UTF-8 (260 bytes: "é" is c3 a9), payload "x"
     if (t == 8) peer.send("\\x30\\x87\\x02\\x01\\x04" + D + "/\\xc3\\xa9t\\xc3\\xa9" + "x");
+    // the same topic published back: the same 260 bytes
+    if (t == 3) log.push("wire " + s.length + " " + (s == "\\x30\\x87\\x02\\x01\\x04" + D + "/\\xc3\\xa9t\\xc3\\xa9" + "y"));
   };
 };
 var m = exports.connect({ host: "broker", port: 1883, clientId: "dk" });
 m.on("connect", function () { m.subscribe("devices/#"); });
-m.on("message", function (topic) { log.push("message " + topic.length + " " + (topic == T)); });
+m.on("message", function (topic) { log.push("message " + topic.length + " " + (topic == T)); m.publish(T, "y"); });
 m.on("error", function (e) { log.push("error " + e.message); });
 __standin.run(1000);
 print(log.join("\\n"));
 `;
 
 for (const profile of ["core", "full"] as const) {
-  test(`esp32-${profile} bundle in Duktape: a 258-char topic decodes (no Function.apply over 64 arguments)`, async () => {
-    assert.equal(await runBundle("esp32", profile, LONG_TOPIC_DRIVER, FULL_BATTERY), ["message 258 true"]);
+  test(`esp32-${profile} bundle in Duktape: a 258-char topic decodes and encodes (no Function.apply over 64 arguments)`, async () => {
+    assert.equal(await runBundle("esp32", profile, LONG_TOPIC_DRIVER, FULL_BATTERY), ["message 258 true", "wire 266 true"]);
   });
 }
 

@@ -1,13 +1,16 @@
 /**
- * The codec as each feature profile builds it (esbuild with the profile's
- * WREN_* defines, as the board bundles do): core and full agree with
- * mqtt-packet. The other codec tests run with every flag on.
+ * The codec (src/codec) as the full profile builds it (esbuild with its
+ * WREN_* defines, as the full board bundles do), and with V5 off (the 3.1.1
+ * build of the class client: no board bundle ships it since the core profile
+ * got its own client, but the `if (V5)` gates are still there and must still
+ * leave a working 3.1.1 codec): both agree with mqtt-packet. The other codec
+ * tests run with every flag on.
  *
- * The tiny profile has no Uint8Array codec: its client (src/tiny) writes
- * packets as binary strings with src/tiny/packets.ts and reads the few fields
- * it needs itself (tested in client-tiny, bundle-duktape and tiny-brokers).
- * Here its packets are checked against mqtt-packet, and in their shipped ES5
- * form in Duktape.
+ * The tiny and core profiles have no Uint8Array codec: their clients (src/tiny,
+ * src/core) write packets as binary strings with src/tiny/packets.ts and read
+ * the fields they need themselves (tested in client-tiny, client-core,
+ * bundle-duktape and tiny-brokers). Here the tiny packets are checked against
+ * mqtt-packet, and in their shipped ES5 form in Duktape.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -22,11 +25,13 @@ import { checkEs5 } from "../scripts/lib/es5check";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
 import { connectPacket, packet, str } from "../src/tiny/packets";
 
-type Profile = "core" | "full";
+/** "3.1.1": V5 and PERSIST off (profileDefines("core")); "full": both on. */
+type Profile = "3.1.1" | "full";
 const DEFINES: Record<Profile, Record<string, string>> = {
-  core: { WREN_V5: "false", WREN_PERSIST: "false" },
+  "3.1.1": { WREN_V5: "false", WREN_PERSIST: "false" },
   full: { WREN_V5: "true", WREN_PERSIST: "true" },
 };
+const PROFILE_DEFINES: Record<Profile, Record<string, string>> = { "3.1.1": profileDefines("core"), full: profileDefines("full") };
 const INDEX = fileURLToPath(new URL("../src/codec/index.ts", import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wren-codec-"));
 
@@ -99,7 +104,7 @@ test("tiny: strings are ASCII: anything else is BAD_STRING (the message does not
   assert.throws(() => connectPacket("id", 60, "u", "p\u00e4ss"), (e: any) => e.code == "BAD_STRING" && !/ss/.test(e.message));
 });
 
-for (const profile of ["core", "full"] as Profile[]) {
+for (const profile of ["3.1.1", "full"] as Profile[]) {
   test(`${profile}: every 3.1.1 sample packet encodes as mqtt-packet parses it and decodes back`, async () => {
     const c = await load(profile);
     const samples = samplePackets(4);
@@ -109,8 +114,8 @@ for (const profile of ["core", "full"] as Profile[]) {
   });
 }
 
-test("core: 5.0 is not built in (properties are neither written nor read)", async () => {
-  const c = await load("core");
+test("3.1.1: 5.0 is not built in (properties are neither written nor read)", async () => {
+  const c = await load("3.1.1");
   const b = c.encodePublish({ type: 3, topic: "t", payload: "x", qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } }, 5);
   assert.is(hex(b), "300400017478");
 });
@@ -153,11 +158,11 @@ const DUK_EXPECTED = [
   "2::,3:\u00e9/\u20ac:41,13::,E:BAD_TYPE",
 ];
 
-for (const profile of ["core", "full"] as Profile[]) {
-  test(`${profile}: the shipped ES5 codec passes the ES5 check and runs in Duktape`, async () => {
+for (const profile of ["3.1.1", "full"] as Profile[]) {
+  test(`${profile}: the ES5 codec as a board bundle builds it passes the ES5 check and runs in Duktape`, async () => {
     const names = ["encodeConnect", "encodePublish", "encodeSubscribe", "encodePingreq", "Decoder"];
     const src = `import {${names.join(",")}} from "./index";\n` + names.map((n) => `exports.${n}=${n};`).join("\n");
-    const r = await bundleEspruino({ stdin: { contents: src, resolveDir: path.dirname(INDEX) }, defines: profileDefines(profile) });
+    const r = await bundleEspruino({ stdin: { contents: src, resolveDir: path.dirname(INDEX) }, defines: PROFILE_DEFINES[profile] });
     assert.equal(r.helpers, []);
     assert.equal(checkEs5(r.code), []);
     if (!hasDuk()) {

@@ -4,7 +4,7 @@
  * src/jswrap_string.c; every regex the board bundles ship, run on the port
  * and on V8 with the same inputs (they must agree); the static lint of
  * regexes (scripts/lib/regex-check.ts, part of checkEs5); and the real
- * esp32-core bundle in Duktape with the engine installed.
+ * esp32 core and full bundles in Duktape with the engine installed.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -414,25 +414,29 @@ print(log.join("\\n"));
 print("violations " + __standin.violations.length);
 `;
 
-test("Duktape: the esp32-core bundle on Espruino's regex engine: URL with credentials and port, topic and filter checks", async () => {
-  needDuk();
-  const b = await buildBoardBundle(loadBoard("esp32"), "core");
-  const r = runDuk(ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + URL_DRIVER);
-  assert.is(r.stderr || "", "");
-  const hexs = (s: string) => Buffer.from(s, "latin1").toString("hex");
-  // CONNECT 3.1.1: flags c2 (username, password, clean), keepalive 30, "dk", "user", "pw"
-  const body = "00044d515454" + "04" + "c2" + "001e" + "0002" + hexs("dk") + "0004" + hexs("user") + "0002" + hexs("pw");
-  assert.equal(r.stdout.trim().split("\n"), [
-    "dial broker:1884 tls=false",
-    "wire 10" + (body.length / 2).toString(16) + body,
-    "connect",
-    "publish a/+ BAD_TOPIC",
-    "subscribe a+ BAD_FILTER",
-    // PUBLISH QoS 0 "a/b" "hi": done once written
-    "publish a/b ok",
-    "wire 3007" + "0003" + hexs("a/b") + hexs("hi"),
-    "violations 0",
-  ]);
-});
+// the core bundle (src/core) and the full one (the class client) check topics and filters with regexes of their own
+for (const profile of ["core", "full"] as const) {
+  test(`Duktape: the esp32-${profile} bundle on Espruino's regex engine: URL with credentials and port, topic and filter checks`, async () => {
+    needDuk();
+    const b = await buildBoardBundle(loadBoard("esp32"), profile);
+    // (full: a full battery on D35, so the configured keepalive applies)
+    const r = runDuk("var __standinOptions = { analog: { D35: 0.65 } };\n" + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + URL_DRIVER);
+    assert.is(r.stderr || "", "");
+    const hexs = (s: string) => Buffer.from(s, "latin1").toString("hex");
+    // CONNECT 3.1.1: flags c2 (username, password, clean), keepalive 30, "dk", "user", "pw"
+    const body = "00044d515454" + "04" + "c2" + "001e" + "0002" + hexs("dk") + "0004" + hexs("user") + "0002" + hexs("pw");
+    assert.equal(r.stdout.trim().split("\n"), [
+      "dial broker:1884 tls=false",
+      "wire 10" + (body.length / 2).toString(16) + body,
+      "connect",
+      "publish a/+ BAD_TOPIC",
+      "subscribe a+ BAD_FILTER",
+      // PUBLISH QoS 0 "a/b" "hi": done once written
+      "publish a/b ok",
+      "wire 3007" + "0003" + hexs("a/b") + hexs("hi"),
+      "violations 0",
+    ]);
+  });
+}
 
 test.run();

@@ -488,10 +488,11 @@ print("violations " + __standin.violations.length);
     ].join("\n"),
   );
 });
-// The core and full board bundles ship this HAL (Uint8Array data over the firmware's
-// binary-string sockets); the tiny ones have none: their HAL is the firmware's own
-// functions (net/tls connect, Date.now, setTimeout...), binary strings end to end.
-duk("the HAL, bundled to ES5 like a board build, runs in Duktape over the stand-in (core and full); the tiny bundles carry none of it", async () => {
+// The full board bundles ship this HAL (Uint8Array data over the firmware's
+// binary-string sockets); the core and tiny ones have none: their clients (src/core,
+// src/tiny) take the firmware's own functions (net/tls connect, Date.now,
+// setTimeout...) and keep binary strings end to end.
+duk("the HAL, bundled to ES5 like a full board build, runs in Duktape over the stand-in; the core and tiny bundles carry none of it", async () => {
   if (!hasDuk()) {
     if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
     console.warn("  duk not installed: Duktape HAL test NOT run");
@@ -529,24 +530,23 @@ log.push("storage " + hex(st.read("wren.s")) + " missing=" + st.read("nope"));
 print(log.join("|"));
 print("violations " + __standin.violations.length);
 `;
-  for (const profile of ["core", "full"] as const) {
-    const b = await bundleEspruino({ stdin: { contents: entry, resolveDir: process.cwd() }, defines: profileDefines(profile) });
-    const r = runDuk(ESPRUINO_STANDIN_DUK + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
-    assert.is(r.err, "", profile);
-    assert.is(
-      r.out.trim(),
-      "returned|open|peer got 4|data true 0.255.128.7.0.255.128.7|close -|timer@100|other timer kept|storage 0.1.2 missing=undefined\nviolations 0",
-      profile,
-    );
-  }
+  const b = await bundleEspruino({ stdin: { contents: entry, resolveDir: process.cwd() }, defines: profileDefines("full") });
+  const r = runDuk(ESPRUINO_STANDIN_DUK + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
+  assert.is(r.err, "");
+  assert.is(
+    r.out.trim(),
+    "returned|open|peer got 4|data true 0.255.128.7.0.255.128.7|close -|timer@100|other timer kept|storage 0.1.2 missing=undefined\nviolations 0",
+  );
   const { buildBoardBundle } = await import("../scripts/lib/bundle");
   const { loadBoard } = await import("../scripts/lib/boards");
   for (const board of ["esp32", "esp8266"]) {
-    const tiny = (await buildBoardBundle(loadBoard(board), "tiny")).code;
-    assert.not.match(tiny, /Uint8Array|E\.to(String|Uint8Array)|Storage|getTime/, board + "-tiny");
-    // the firmware's sockets only: no Storage, Wifi, ESP32/ESP8266 module
-    const mods = (tiny.match(/require\("\w+"\)/g) || []).filter((r) => r != 'require("tls")');
-    assert.equal(mods, ['require("net")'], board + "-tiny");
+    for (const profile of ["tiny", "core"] as const) {
+      const code = (await buildBoardBundle(loadBoard(board), profile)).code;
+      assert.not.match(code, /Uint8Array|E\.to(String|Uint8Array)|Storage|getTime|Wifi/, `${board}-${profile}`);
+      // the firmware's sockets only: no Storage, Wifi, ESP32/ESP8266 module
+      const mods = (code.match(/require\("\w+"\)/g) || []).filter((r) => r != 'require("tls")');
+      assert.equal(mods, ['require("net")'], `${board}-${profile}`);
+    }
   }
 });
 duk.run();

@@ -3,118 +3,18 @@
  * `npm run build`) run in this process on Espruino's semantics (the
  * stand-in: binary-string sockets in chunks of at most 536 bytes over real
  * TCP, every object with on/emit) against two real brokers: aedes in-process
- * and a mosquitto process. Each test gets its own broker, stand-in and
- * sockets, all torn down after it.
- *
- * A filter is known to be active on the broker before anything is published
- * to it from elsewhere: aedes reports it (`subscribe` event, after it is
- * stored; aedes handles the packets of one read in parallel, so even the
- * client's own SUBSCRIBE and PUBLISH may race), mosquitto logs it (it handles
- * packets one at a time, in order).
+ * and a mosquitto process (test/support/board-brokers.ts). Each test gets its
+ * own broker, stand-in and sockets, all torn down after it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import mqtt from "mqtt";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
-import { runBundle, type EspruinoBundle } from "./support/espruino-bundle";
-import { startAedes } from "./support/aedes";
-import { startMosquitto } from "./support/mosquitto";
-import { startProxy, type Proxy } from "./support/proxy";
-
-// ---------------------------------------------------------------- brokers
-
-interface Broker {
-  host: string;
-  port: number;
-  url: string;
-  /** Resolves once `clientId` holds `filter` for the n-th time (1 = first subscription). */
-  subscribed(clientId: string, filter: string, n?: number): Promise<void>;
-  /** Lines the broker reports about client sessions (diagnostics in failures). */
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-interface Kind {
-  name: "aedes" | "mosquitto";
-  /** With `auth`: only user "u" with password "right" may connect. */
-  start(auth?: boolean): Promise<Broker & { restart?: () => Promise<void> }>;
-  /** CONNACK return codes for a wrong password and for no username at all. */
-  refused: { wrongPassword: number; anonymous: number };
-  /** How the broker tells a DISCONNECT from a dropped connection. */
-  sawDisconnect(b: Broker, clientId: string): Promise<void>;
-}
-
-const AEDES: Kind = {
-  name: "aedes",
-  refused: { wrongPassword: 4, anonymous: 5 },
-  async start(auth) {
-    const subs: string[] = [];
-    const disconnects: string[] = [];
-    const a = await startAedes(
-      auth
-        ? {
-            // 4: bad user name or password; 5: not authorized [MQTT-3.2.2-5]
-            authenticate: (_id, user, pass) => (user === "u" ? (pass && pass.toString("latin1") === "right") || 4 : 5),
-          }
-        : {},
-    );
-    a.broker.on("subscribe", (s: { topic: string }[], c: { id: string }) => {
-      for (const x of s) subs.push(c.id + " " + x.topic);
-    });
-    // aedes sets _disconnected only on a DISCONNECT packet (then publishes no will)
-    a.broker.on("clientDisconnect", (c: { id: string; _disconnected?: boolean }) => disconnects.push(c.id + (c._disconnected ? " DISCONNECT" : " dropped")));
-    return {
-      host: a.host,
-      port: a.port,
-      url: a.url,
-      subscribed: (id, filter, n = 1) => until(`aedes: ${id} subscribed to ${filter} (${n})`, () => subs.filter((s) => s == id + " " + filter).length >= n),
-      logs: () => "subscribe: " + subs.join(", ") + "; clientDisconnect: " + disconnects.join(", "),
-      stop: () => a.stop(),
-    };
-  },
-  sawDisconnect: (b, id) => until(`aedes: DISCONNECT from ${id}`, () => b.logs().includes(id + " DISCONNECT")),
-};
-
-const MOSQUITTO: Kind = {
-  name: "mosquitto",
-  // mosquitto 2.0 answers 5 (not authorized) to a 3.1.1 client with a wrong password too
-  refused: { wrongPassword: 5, anonymous: 5 },
-  async start(auth) {
-    // (throws when mosquitto is missing: a broker test fails, never skips)
-    const m = await startMosquitto({ extra: ["log_type subscribe"], ...(auth ? { auth: { users: { u: "right" } } } : {}) });
-    const count = (s: string) => m.logs().split(s).length - 1;
-    return {
-      host: m.host,
-      port: m.port,
-      url: m.url,
-      // "<time>: <client id> <qos> <filter>", logged while the SUBSCRIBE is handled
-      subscribed: (id, filter, n = 1) => until(`mosquitto: ${id} subscribed to ${filter} (${n})`, () => count(`: ${id} 0 ${filter}\n`) >= n),
-      logs: () => m.logs(),
-      stop: () => m.stop(),
-      // the same port, a new process, no state: SIGKILL, then start again
-      restart: async () => {
-        await m.kill();
-        await m.restart();
-      },
-    };
-  },
-  // "disconnected." after a DISCONNECT; "closed its connection." when the socket just closes
-  sawDisconnect: (b, id) => until(`mosquitto: "Client ${id} disconnected."`, () => b.logs().includes(`Client ${id} disconnected.\n`)),
-};
+import { runBundle } from "./support/espruino-bundle";
+import { startProxy } from "./support/proxy";
+import { AEDES, MOSQUITTO, ALL_BYTES, BIG, count, latin1, newCtx, peer, sleep, teardown, until, type Ctx } from "./support/board-brokers";
 
 // ---------------------------------------------------------------- helpers
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `cond` until true; fails the test (never a speed assertion) after a generous limit. */
-async function until(what: string, cond: () => boolean, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await sleep(5);
-  }
-}
 
 let bundleCode: Promise<string> | undefined;
 /** The esp32 tiny bundle, built once per run (in memory, as `npm run build` builds it). */
@@ -122,42 +22,11 @@ function tinyBundle(): Promise<string> {
   return (bundleCode ||= buildBoardBundle(loadBoard("esp32"), "tiny").then((b) => b.code));
 }
 
-/** All 256 byte values, as a binary string. */
-const ALL_BYTES = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
-/** 3,000 bytes: over five 536-byte stand-in chunks, so the client must reassemble the PUBLISH. */
-const BIG = String.fromCharCode(...Array.from({ length: 3000 }, (_, i) => (i * 7 + (i >> 8)) & 255));
-
-const latin1 = (s: string) => Buffer.from(s, "latin1");
-
 interface Rec {
   /** Events in order: "connect", "close", "error CODE: detail", ... */
   events: string[];
   /** Messages as [topic, payload] (binary strings as delivered). */
   messages: [string, string][];
-}
-
-/** Per-test state, torn down in after.each. */
-interface Ctx {
-  bundle?: EspruinoBundle;
-  brokers: Broker[];
-  proxies: Proxy[];
-  peers: mqtt.MqttClient[];
-  clients: any[];
-}
-
-function newCtx(): Ctx {
-  return { brokers: [], proxies: [], peers: [], clients: [] };
-}
-
-async function teardown(c: Ctx): Promise<void> {
-  for (const t of c.clients) t.end(true);
-  for (const p of c.peers) await new Promise<void>((r) => p.end(true, {}, () => r()));
-  for (const p of c.proxies) await p.stop();
-  for (const b of c.brokers) await b.stop();
-  if (c.bundle) c.bundle.uninstall();
-  // nothing of Espruino's may outlive the test (aedes and MQTT.js share this process)
-  const g = globalThis as any;
-  assert.equal([typeof (Object.prototype as any).on, typeof g.E, typeof g.getSerial, typeof g.require], ["undefined", "undefined", "undefined", "undefined"]);
 }
 
 /** Connect a tiny client (the bundle's `connect`), recording its events and messages. */
@@ -171,18 +40,6 @@ async function tiny(c: Ctx, opts: Record<string, unknown>): Promise<{ client: an
   client.on("message", (t: string, p: string) => rec.messages.push([t, p]));
   return { client, rec };
 }
-
-async function peer(c: Ctx, url: string, clientId: string): Promise<mqtt.MqttClient> {
-  const p = mqtt.connect(url, { clientId, protocolVersion: 4, reconnectPeriod: 0 });
-  c.peers.push(p);
-  await new Promise<void>((resolve, reject) => {
-    p.once("connect", () => resolve());
-    p.once("error", reject);
-  });
-  return p;
-}
-
-const count = (a: string[], x: string) => a.filter((e) => e == x).length;
 
 /** CONNECT 3.1.1 as the tiny client writes it: clean session, keepalive 60 (the esp32 default). */
 function connectBytes(id: string, user?: string, pass?: string): string {
@@ -299,7 +156,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
     ["no credentials", {}, kind.refused.anonymous],
   ] as const) {
     t(`${what} is refused (CONNACK_REFUSED: ${code}) and retried after a backoff; end() stops the retries; the right password connects`, async (c) => {
-      const b = await kind.start(true);
+      const b = await kind.start({ auth: true });
       c.brokers.push(b);
       const { client, rec } = await tiny(c, { host: b.host, port: b.port, clientId: "tiny-auth", ...creds });
       // end from the third close: no timer may be left to dial again

@@ -24,6 +24,9 @@ export const ESPRUINO_BUILTINS = ["net", "tls", "Storage", "Wifi", "ESP8266", "E
 export const ESPRUINO_ENTRY = repoPath("src/entry/espruino.ts");
 /** The tiny profile is its own size-first code path (src/tiny), not a flag set of the core client. */
 export const ESPRUINO_TINY_ENTRY = repoPath("src/entry/espruino-tiny.ts");
+/** So is the core profile (src/core): the class client (src/client) is built into full bundles and the Node library. */
+export const ESPRUINO_CORE_ENTRY = repoPath("src/entry/espruino-core.ts");
+const PROFILE_ENTRY: Record<Profile, string> = { tiny: ESPRUINO_TINY_ENTRY, core: ESPRUINO_CORE_ENTRY, full: ESPRUINO_ENTRY };
 export const NODE_ENTRY = repoPath("src/entry/node.ts");
 
 /** Compile-time feature flags per profile (see src/features.ts). */
@@ -200,7 +203,7 @@ export function bundlePath(board: string, profile: Profile): string {
 
 /** Build (in memory) the bundle of one board x profile. */
 export async function buildBoardBundle(board: Board, profile: Profile, mangle = true): Promise<BundleResult> {
-  return bundleEspruino({ entry: profile == "tiny" ? ESPRUINO_TINY_ENTRY : ESPRUINO_ENTRY, defines: { ...profileDefines(profile), ...boardDefines(board) }, mangle });
+  return bundleEspruino({ entry: PROFILE_ENTRY[profile], defines: { ...profileDefines(profile), ...boardDefines(board) }, mangle });
 }
 
 /** Build the Node library: ESM, not minified, every feature. */

@@ -9,6 +9,7 @@
  */
 import type { Hal } from "../hal/hal";
 import { Client, type ClientOptions } from "./client";
+import { parseUrl } from "./url";
 
 export { Client, State } from "./client";
 export type { ClientOptions, PublishOptions, SubscribeOptions, MessageHandler, Callback, Pending } from "./client";
@@ -19,27 +20,10 @@ export type { KeepalivePolicy } from "./keepalive";
 export { backoff } from "./backoff";
 export type { BackoffOptions } from "./backoff";
 export { matches, validFilter, validTopic } from "./topic";
+export { parseUrl } from "./url";
 
 export function createClient(options: ClientOptions, hal: Hal): Client {
   return new Client(options, hal);
-}
-
-/**
- * "mqtt://[user[:password]@]host[:port]" (also tcp:); "mqtts://" (also
- * tls:, ssl:) selects TLS. Default ports 1883 / 8883. A path is ignored.
- */
-export function parseUrl(url: string): Partial<ClientOptions> {
-  // by splitting, not a regular expression: Espruino's engine has no `?` or `(?:`
-  var s = url.split("://"),
-    // (mqtts, tls and ssl have an "s", mqtt and tcp none; no scheme: plain)
-    tls = !!s[1] && /s/.test(s[0]),
-    r = s.pop()!.split("/")[0].split("@"), // [user[:password]@]host[:port]
-    h = r.pop()!.split(":"),
-    u: any = r.join("@").split(":"),
-    o: Partial<ClientOptions> = { host: h[0], port: +h[1] || (tls ? 8883 : 1883), tls: tls };
-  if (u[0]) o.username = u.shift();
-  if ((u = u.join(":"))) o.password = u;
-  return o;
 }
 
 /** Make a client and dial now. `options` adds to (and overrides) what the URL says. */

@@ -28,11 +28,11 @@ export const HAS_DEEP_SLEEP: boolean = typeof WREN_DEEP_SLEEP === "undefined" ||
 export const KEEPALIVE: number = typeof WREN_KEEPALIVE === "undefined" ? 60 : WREN_KEEPALIVE;
 /** Largest packet accepted, bytes (sized for the board's RAM). */
 export const MAX_PACKET: number = typeof WREN_MAX_PACKET === "undefined" ? 268435455 : WREN_MAX_PACKET;
-/** Offline queue limits: messages and bytes. */
-export const QUEUE_MAX: number = typeof WREN_QUEUE_MAX === "undefined" ? 1000 : WREN_QUEUE_MAX;
-export const QUEUE_BYTES: number = typeof WREN_QUEUE_BYTES === "undefined" ? 16777216 : WREN_QUEUE_BYTES;
+/** Offline queue limits: messages and bytes (off a board: the clients' own defaults). */
+export const QUEUE_MAX: number = typeof WREN_QUEUE_MAX === "undefined" ? 16 : WREN_QUEUE_MAX;
+export const QUEUE_BYTES: number = typeof WREN_QUEUE_BYTES === "undefined" ? 4096 : WREN_QUEUE_BYTES;
 /** Outgoing QoS>0 messages in flight at once. */
-export const INFLIGHT_MAX: number = typeof WREN_INFLIGHT_MAX === "undefined" ? 65535 : WREN_INFLIGHT_MAX;
+export const INFLIGHT_MAX: number = typeof WREN_INFLIGHT_MAX === "undefined" ? 8 : WREN_INFLIGHT_MAX;
 /**
  * Battery ADC pin, divider ratio, ADC reference and full/empty volts, or null.
  * Tested through WREN_KEEPALIVE (boardDefines sets every WREN_* together):

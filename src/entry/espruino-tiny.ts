@@ -7,7 +7,7 @@
  */
 import { tinyClient, type Tiny, type TinyOptions } from "../tiny/client";
 import { espruinoClientId } from "../hal/espruino/id";
-import { HAS_TLS, KEEPALIVE } from "./board";
+import { HAS_TLS } from "./board";
 import { wrenError } from "../errors";
 
 export function connect(o: TinyOptions): Tiny {
@@ -15,7 +15,6 @@ export function connect(o: TinyOptions): Tiny {
   if (!HAS_TLS && o.tls) throw wrenError("NO_TLS");
   o.port = o.port || (o.tls ? 8883 : 1883);
   o.clientId = espruinoClientId(o.clientId);
-  if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
   return tinyClient(
     o,
     // (a static function of the module: callable unbound; no "tls" at all on

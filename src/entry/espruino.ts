@@ -10,36 +10,26 @@
  * has its own entry, espruino-tiny.ts.)
  */
 import { PERSIST } from "../features";
-import { isStr, wrenError } from "../errors";
 import { Client, type ClientOptions } from "../client/client";
-import { parseUrl } from "../client/index";
 import type { Hal } from "../hal/hal";
 import { espruinoConnect } from "../hal/espruino/transport";
 import { espruinoClock } from "../hal/espruino/clock";
-import { espruinoClientId } from "../hal/espruino/id";
 import { espruinoStorage } from "../hal/espruino/storage";
 import { espruinoPower } from "../hal/espruino/power";
 import { espruinoLink } from "../hal/espruino/link";
 import { Liveness } from "../client/liveness";
 import { applyPower } from "../client/power-policy";
-import { BATTERY, HAS_TLS, INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "./board";
+import { BATTERY, INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "./board";
+import { boardOptions } from "./board-options";
 
 /** `connect(url | options, options?)`: make a client and dial. */
 export function connect(url: string | ClientOptions, options?: any): Client {
-  // (for-in, not Object.assign: not sure every Espruino build has it)
-  var o: any = {},
-    k: any, // a key, then (full) the client
+  var o = boardOptions(url, options),
+    k: any, // the queue options, then the client (full)
     hal: Hal = {
       transport: { connect: espruinoConnect },
       clock: espruinoClock(),
     };
-  if (isStr(url)) url = parseUrl(url) as any;
-  for (k in url as any) o[k] = (url as any)[k];
-  for (k in options) o[k] = options[k];
-  // no TLS in this firmware (ESP8266): refused, never dialed as plain TCP to a TLS port
-  if (!HAS_TLS && o.tls) throw wrenError("NO_TLS");
-  if (!o.port) o.port = o.tls ? 8883 : 1883;
-  o.clientId = espruinoClientId(o.clientId);
   // the board's queue and in-flight bounds (boards/*.json defaults: sized to its RAM)
   k = o.queue = o.queue || {};
   if (k.limit == null) k.limit = QUEUE_MAX;

@@ -18,7 +18,7 @@
  */
 import { wrenError } from "../errors";
 import type { TinyConnect, TinySocket } from "../hal/hal";
-import { MAX_PACKET } from "../entry/board";
+import { KEEPALIVE, MAX_PACKET } from "../entry/board";
 import { connectPacket, packet, str, u16 } from "./packets";
 
 export interface TinyOptions {
@@ -69,7 +69,7 @@ export function tinyClient(
     lastSent: number, // the keepalive runs from the last send [MQTT-3.1.2-23]
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
-    ka = ((o.keepalive == null ? 60 : o.keepalive) & 65535) * 1e3,
+    ka = ((o.keepalive == null ? KEEPALIVE : o.keepalive) & 65535) * 1e3,
     hello = connectPacket(o.clientId, ka / 1e3, o.username, o.password),
     subs: { [filter: string]: 1 } = {},
     me = {

@@ -14,7 +14,8 @@
  */
 import { wrenError } from "../errors";
 
-var F = String.fromCharCode;
+/** String.fromCharCode, held once. */
+export var F = String.fromCharCode;
 
 /** Fixed header: type/flags byte and the remaining length as a variable byte integer [MQTT-2.2.3]. */
 export function packet(head: number, body: string): string {

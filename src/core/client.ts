@@ -1,0 +1,601 @@
+/**
+ * The core profile's client: complete MQTT 3.1.1 for the boards, written
+ * for size like the tiny one (src/tiny): binary strings end to end (the form
+ * Espruino's sockets carry, so no Uint8Array and no conversion), one timer,
+ * state in closure variables (one closure per client and per connection,
+ * none per packet). The class client (src/client) is the one for Node and
+ * the full profile (5.0, flash sessions); this one keeps its option names,
+ * events and error codes.
+ *
+ * What it does: QoS 0, 1 and 2 both ways (packet ids without collision
+ * [MQTT-2.3.1-2], an in-flight window, callbacks on completion, incoming
+ * QoS 2 delivered once [MQTT-4.3.3]); will, username/password, clean or
+ * persistent sessions (unacknowledged packets resent in order, PUBLISH with
+ * DUP [MQTT-4.4.0-1]; subscriptions sent again when the session is new);
+ * an offline queue bounded by count and bytes (drop-oldest, drop-new or
+ * latest per topic; every drop reported); keepalive from the last send
+ * [MQTT-3.1.2-23] with a ping timeout; ack and connect timeouts; reconnect
+ * with capped exponential backoff and jitter; routes by filter.
+ *
+ * States: 0 stopped (new, or after end()), 1 offline (backoff timer), 2
+ * dialing (socket opening or CONNACK awaited: connect timer), 3 connected
+ * (keepalive / ack timer).
+ *
+ * Events (Espruino's own `on`/`emit`): connect ({sessionPresent}), message
+ * (topic, payload, packet), error (Error with .code), close, offline,
+ * reconnect, end.
+ */
+import { wrenError } from "../errors";
+import type { Target, TinyConnect, TinySocket } from "../hal/hal";
+import type { ClientOptions } from "../client/client";
+import { INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "../entry/board";
+import { backoff, type BackoffOptions } from "../client/backoff";
+import { matches } from "../client/topic";
+import { F, packet, u16 } from "../tiny/packets";
+import { fromUtf8, toUtf8 } from "./utf8";
+import { UNICODE } from "../features";
+
+/** The class client's options (src/client/client.ts, documented there) that this client takes, with string payloads. */
+export interface CoreOptions
+  extends Target,
+    Pick<ClientOptions, "clientId" | "username" | "keepalive" | "clean" | "connectTimeout" | "maxPacketSize" | "queue" | "inflightWindow" | "ackTimeout"> {
+  password?: string;
+  will?: { topic: string; payload: string; qos?: 0 | 1 | 2; retain?: boolean };
+  /** Backoff (ms): see src/client/backoff.ts; `false`: no reconnect. The ping timeout is the keepalive. */
+  reconnect?: BackoffOptions | false;
+}
+
+type Cb = (err?: Error | null, granted?: number[]) => void;
+export type CoreHandler = (topic: string, payload: string, packet: CoreMessage) => void;
+
+export interface CoreMessage {
+  topic: string;
+  payload: string;
+  qos: number;
+  retain: boolean;
+  dup: boolean;
+  messageId: number;
+}
+
+export interface Core {
+  /** true between CONNACK and the connection's end */
+  connected: boolean;
+  connect(): Core;
+  /** `payload`: a binary string (on a board every string is one) or a number. cb(err) once complete. */
+  publish(topic: string, payload: string | number, opts?: { qos?: number; retain?: boolean } | Cb, cb?: Cb): Core;
+  /** A filter, an array of them (at opts.qos) or {filter: qos}; cb(err, granted) after SUBACK. */
+  subscribe(filters: string | string[] | { [filter: string]: number }, opts?: { qos?: number; handler?: CoreHandler } | Cb, cb?: Cb): Core;
+  unsubscribe(filters: string | string[], cb?: Cb): Core;
+  /** Call `handler` for every message whose topic matches `filter`, after the `message` event. */
+  route(filter: string, handler: CoreHandler): Core;
+  end(force?: boolean | Cb, cb?: Cb): Core;
+  emit(ev: string, a?: any, b?: any, c?: any): void;
+}
+
+/**
+ * Something awaiting its ack: a QoS 1/2 PUBLISH (w 4 PUBACK, 5 PUBREC, then 7
+ * PUBCOMP), a SUBSCRIBE (9) or an UNSUBSCRIBE (11); in the offline queue
+ * before it has an id, as a publish with its topic and payload.
+ */
+interface Entry {
+  /** ack type awaited */
+  w: number;
+  /** packet id */
+  i: number;
+  /** the packet as sent first (a resend adds DUP) */
+  b: string;
+  /** when sent (ack timeout) */
+  s: number;
+  cb?: Cb;
+  /** publish: topic, its UTF-8 bytes with their length, payload, fixed-header byte, bytes counted by the queue */
+  t: string;
+  u: string;
+  p: string;
+  h: number;
+  n: number;
+  /** subscribe/unsubscribe: filters and their QoS */
+  f: string[];
+  q: number[];
+}
+
+/** Used several times, held once (a `var`: esbuild would inline a `const`). */
+var PROTOCOL = "PROTOCOL";
+
+/** Not one of the numbers 0, 1, 2. */
+function badQos(q: any): boolean {
+  return q !== (q & 3) % 3;
+}
+
+/** Not a topic name [MQTT-4.7]: not a string, empty, with a wildcard [MQTT-3.3.2-2] or U+0000 [MQTT-4.7.3-2]. */
+function badTopic(t: any): boolean {
+  return typeof t != "string" || !t || /[+#\0]/.test(t);
+}
+
+/**
+ * A char above U+00FF, which is no byte: payloads are bytes. (Only a Unicode
+ * build can hold one; a loop, as Espruino's regex classes above \x7f are unreliable.)
+ */
+function wide(s: string): any {
+  if (UNICODE) for (var i = 0; i < s.length; ) if (s.charCodeAt(i++) > 255) return 1;
+}
+
+/** Not a valid topic filter [MQTT-4.7.1]: empty, `+` not a whole level, `#` not the whole last one, U+0000, no UTF-8 form. */
+function badFilter(f: any): boolean {
+  return typeof f != "string" || !f || /[^/][+#]|\+[^/]|#.|\0/.test(f) || toUtf8(f) == -1;
+}
+
+/** A UTF-8 string with its two-byte length [MQTT-1.5.3]; throws BAD_STRING if it has no UTF-8 form. */
+function str(s: string): string {
+  var b = toUtf8(s);
+  if (b == -1 || b.length > 65535) throw wrenError("BAD_STRING");
+  return u16(b.length) + b;
+}
+
+/**
+ * The platform comes in as five functions (on a board: net/tls connect,
+ * Date.now, setTimeout, clearTimeout, Math.random). Throws BAD_OPTION for a
+ * keepalive outside 0-65535 or a will that is no valid topic or QoS, and
+ * BAD_STRING for a string with no UTF-8 form.
+ */
+export function coreClient(
+  o: CoreOptions,
+  connect: TinyConnect,
+  now: () => number,
+  setTimer: (fn: () => void, ms: number) => unknown,
+  clearTimer: (timer: any) => void,
+  random: () => number,
+): Core {
+  var sock: TinySocket | 0, // the live socket: events of older ones are ignored
+    state = 0,
+    buf = "", // received bytes not yet a whole packet
+    attempt = 0, // backoff exponent
+    timer: unknown,
+    lastSent: number, // the keepalive runs from the last send [MQTT-3.1.2-23]
+    pinging: any, // a PINGREQ awaits its answer
+    lastId = 0,
+    k: any = o.keepalive,
+    ka = (k == null ? KEEPALIVE : k) * 1e3,
+    w = o.will,
+    u = o.username,
+    q = o.queue || {},
+    max = o.maxPacketSize || MAX_PACKET,
+    // (defaults: the board's, sized to its RAM; off a board 8, 16 and 4096)
+    win = (o.inflightWindow! > 0 && o.inflightWindow) || INFLIGHT_MAX,
+    qLimit = q.limit == null ? QUEUE_MAX : q.limit,
+    qBytes = q.bytes == null ? QUEUE_BYTES : q.bytes,
+    // 0 drop-oldest, 1 drop-new, 2 latest
+    policy = ({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0,
+    queue: Entry[] = [], // publishes waiting for the connection or the window, oldest first
+    queued = 0, // their bytes
+    out: Entry[] = [], // awaiting acks, in send order
+    in2: { [id: number]: 1 } = {}, // incoming QoS 2 ids until PUBREL [MQTT-4.3.3]
+    subs: { [filter: string]: number } = {}, // acknowledged subscriptions: filter -> QoS
+    routes: any[] = [], // filter, handler, filter, handler...
+    hello: string,
+    me = {
+      connected: false,
+      connect: function () {
+        if (!state) (attempt = 0), dial();
+        return me;
+      },
+      publish: function (topic: any, payload: any, opts?: any, cb?: Cb) {
+        var x: any, e: Entry, b: any, n: number;
+        if (typeof opts == "function") (cb = opts), (opts = 0);
+        opts = opts || {};
+        k = opts.qos || 0;
+        if (typeof payload == "number") payload = "" + payload;
+        // caller errors: reported now, nothing sent or queued. A topic name: not
+        // empty, no wildcard [MQTT-3.3.2-2], no U+0000 [MQTT-4.7.3-2], UTF-8 [MQTT-1.5.3-1]
+        x =
+          badTopic(topic) || (b = toUtf8(topic)) == -1 || b.length > 65535
+            ? "BAD_TOPIC"
+            : badQos(k)
+              ? "BAD_QOS"
+              : typeof payload != "string" || wide(payload)
+                ? "BAD_PAYLOAD"
+                : // the whole packet: fixed header, topic, packet id, payload
+                  (n = 2 + b.length + (k && 2) + payload.length) + (n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5) > max && "PACKET_TOO_LARGE";
+        if (x) return fail(cb, wrenError(x, topic)), me;
+        e = { t: topic, u: u16(b.length) + b, p: payload, h: 48 | (k << 1) | (opts.retain ? 1 : 0), cb: cb, n: topic.length + payload.length } as Entry;
+        // behind others in the queue, or no room in the window: wait in order
+        if (queue[0] || !go(e)) enqueue(e);
+        return me;
+      },
+      subscribe: function (f: any, opts?: any, cb?: Cb) {
+        var a: string[] = [],
+          g: number[] = [],
+          i: any;
+        if (typeof opts == "function") (cb = opts), (opts = 0);
+        opts = opts || {};
+        if (typeof f == "string") f = [f];
+        // an array (all at opts.qos) or {filter: qos}
+        for (i in f) a.push(f.push ? f[i] : i), g.push(f.push ? opts.qos || 0 : f[i]);
+        for (i = 0; i < a.length || !i; i++) if (badFilter(a[i]) || badQos(g[i])) return fail(cb, wrenError("BAD_FILTER", a[i])), me;
+        if (track({ w: 9, f: a, q: g, cb: cb } as Entry) && opts.handler) for (i = 0; i < a.length; ) me.route(a[i++], opts.handler);
+        return me;
+      },
+      unsubscribe: function (f: any, cb?: Cb) {
+        var i = 0,
+          j: number;
+        if (typeof f == "string") f = [f];
+        for (; i < f.length || !i; i++) if (badFilter(f[i])) return fail(cb, wrenError("BAD_FILTER", f[i])), me;
+        // the filters' routes go now; the subscription once UNSUBACK came
+        if (track({ w: 11, f: f, cb: cb } as Entry))
+          for (i = 0; i < f.length; i++) for (j = routes.length - 2; j >= 0; j -= 2) if (routes[j] == f[i]) routes.splice(j, 2);
+        return me;
+      },
+      route: function (f: string, h: CoreHandler) {
+        routes.push(f, h);
+        return me;
+      },
+      end: function (force?: any, cb?: Cb) {
+        var a = out.concat(queue),
+          e: Entry | undefined,
+          x: any,
+          err = wrenError("ENDED");
+        if (typeof force == "function") (cb = force), (force = 0);
+        // DISCONNECT: the will is not sent [MQTT-3.14.4-3]
+        if (state > 2 && force !== true) write("\xe0\0");
+        drop(0, 0, 1);
+        // what waited fails with ENDED; a callback that throws stops neither the others nor end()
+        out = [];
+        queue = [];
+        queued = 0;
+        while ((e = a.shift()))
+          try {
+            if (e.cb) e.cb(err);
+          } catch (y) {
+            x = x || [y];
+          }
+        me.emit("end");
+        if (cb) cb();
+        if (x) throw x[0];
+        return me;
+      },
+    } as any as Core;
+
+  // caller errors in the options: thrown now, nothing is sent. Keepalive is two
+  // bytes of whole seconds [MQTT-3.1.2-10]; a will topic is a topic name.
+  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || typeof w.payload != "string" || wide(w.payload))))
+    throw wrenError("BAD_OPTION", w ? "will" : "keepalive");
+  // CONNECT, made once: protocol "MQTT" level 4; clean session (a zero-byte id needs it
+  // [MQTT-3.1.3-7]); will [MQTT-3.1.2-9..15]; a password only with a username [MQTT-3.1.2-22]
+  k = u != null && o.password != null;
+  hello = packet(
+    16,
+    "\0\x04MQTT\x04" +
+      F((u != null ? 128 : 0) | (k ? 64 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (o.clean !== false || !o.clientId ? 2 : 0)) +
+      u16(ka / 1e3) +
+      str(o.clientId) +
+      (w ? str(w.topic) + u16(w.payload.length) + w.payload : "") +
+      (u != null ? str(u) : "") +
+      (k ? str(o.password!) : ""),
+  );
+
+  // (a CONNECT that can never go: said now, not as a CONNECT_TIMEOUT per attempt)
+  if (hello.length > max) throw wrenError("PACKET_TOO_LARGE");
+
+  /** Report `err` to `cb`, or as an `error` event. */
+  function fail(cb: Cb | undefined, err: Error) {
+    cb ? cb(err) : me.emit("error", err);
+  }
+
+  /** The one timer: backoff, connect timeout, or keepalive and ack timeouts, by state. */
+  function onTimer() {
+    var t = now(),
+      x = lastSent + ka - t;
+    timer = 0;
+    if (state < 2) dial();
+    else if (state < 3) drop("CONNECT_TIMEOUT");
+    else if (ackDue() <= t) drop("ACK_TIMEOUT");
+    else {
+      // connected through a keepalive check: the backoff starts again from its minimum
+      // (not at CONNACK: a broker that accepts and then closes at once, e.g. another
+      // device with the same client id, would get a reconnect storm)
+      attempt = 0;
+      // nothing sent for a keepalive (x > ka: the clock was set back: ping now)
+      if (ka && !(x > 0 && x <= ka)) {
+        if (pinging) return drop("PING_TIMEOUT");
+        write("\xc0\0");
+        pinging = 1;
+      }
+      next();
+    }
+  }
+
+  /** Connected: the timer on the next keepalive check or ack timeout. */
+  function next() {
+    var x = Math.min(ka ? lastSent + ka - now() : 1 / 0, ackDue() - now());
+    arm(x < 1 / 0 && Math.max(1, Math.min(x, ka || x)));
+  }
+
+  /** The earliest ack timeout (Infinity: none). */
+  function ackDue() {
+    for (var d = 1 / 0, i = 0, a = o.ackTimeout; a && i < out.length; ) d = Math.min(d, out[i++].s + a);
+    return d;
+  }
+
+  /** (Re)arm the timer; 0 just stops it. */
+  function arm(ms: number | false) {
+    if (timer) clearTimer(timer);
+    timer = ms && setTimer(onTimer, ms);
+  }
+
+  function write(p: string) {
+    (sock as TinySocket).write(p);
+    // a send postpones the PINGREQ, but not the wait for its answer
+    if (!pinging) lastSent = now();
+  }
+
+  /**
+   * Track a packet awaiting its ack: an id, then sent now if connected, else
+   * on connect. A SUBSCRIBE/UNSUBSCRIBE larger than the maximum packet size
+   * fails now (it could never go). False when refused.
+   */
+  function track(e: Entry) {
+    var b = "",
+      i = 0;
+    if (e.w > 5) {
+      for (; i < e.f.length; i++) b += str(e.f[i]) + (e.w < 10 ? F(e.q[i]) : "");
+      if (packet(0, u16(0) + b).length > max) return fail(e.cb, wrenError("PACKET_TOO_LARGE")), false;
+    }
+    // the next free id: never 0 [MQTT-2.3.1-1], none in use [MQTT-2.3.1-2]
+    for (lastId = (lastId % 65535) + 1, i = 0; i < out.length; ) if (out[i++].i == lastId) (lastId = (lastId % 65535) + 1), (i = 0);
+    e.i = lastId;
+    e.b = e.w > 5 ? packet(e.w == 9 ? 130 : 162, u16(lastId) + b) : packet(e.h, e.u + u16(lastId) + e.p);
+    // (topic and payload now live in the packet only)
+    e.u = e.p = "";
+    out.push(e);
+    if (state > 2) send(e), o.ackTimeout && next();
+    return true;
+  }
+
+  /** (Re)send a tracked packet: PUBREL once PUBREC came, else the packet; DUP on a resend [MQTT-3.3.1-1]. */
+  function send(e: Entry) {
+    var b = e.b;
+    e.s = now();
+    write(e.w == 7 ? "\x62\x02" + u16(e.i) : b);
+    if (e.w < 6) e.b = F(b.charCodeAt(0) | 8) + b.substr(1);
+  }
+
+  /** A publish goes now if connected and (QoS > 0) the window has room; `f`: it is the queue's first. */
+  function go(e: Entry, f?: 1) {
+    if (state < 3 || (e.h & 6 && out.length >= win)) return false;
+    // out of the queue before any callback runs (one that throws cannot get it sent again)
+    if (f) (queued -= queue.shift()!.n);
+    // PUBACK (QoS 1: 4) or PUBREC (QoS 2: 5); QoS 0 is done once written [MQTT-4.3.1]
+    if (e.h & 6) (e.w = 3 + ((e.h >> 1) & 3)), track(e);
+    else write(packet(e.h, e.u + e.p)), e.cb && e.cb();
+    return true;
+  }
+
+  /** Queued publishes go while they can, in order; a callback that throws stops neither them nor the caller. */
+  function flush(x?: any) {
+    for (;;)
+      try {
+        while (queue[0] && go(queue[0], 1));
+        return x;
+      } catch (y) {
+        x = x || [y];
+      }
+  }
+
+  /** Into the offline queue within its bounds; what a bound pushes out is reported (QUEUE_DROPPED). */
+  function enqueue(e: Entry | 0) {
+    var d: Entry[] = [],
+      i = 0;
+    if (policy == 2)
+      for (; i < queue.length; i++)
+        if (queue[i].t == (e as Entry).t) {
+          queued -= queue[i].n;
+          d.push(queue.splice(i, 1)[0]);
+          break;
+        }
+    while (queue.length >= qLimit || queued + (e as Entry).n > qBytes) {
+      // drop-new, or nothing left to push out, or too big for the queue at all
+      if (policy == 1 || !queue[0] || (e as Entry).n > qBytes) {
+        d.push(e as Entry);
+        e = 0;
+        break;
+      }
+      d.push(queue.shift()!);
+      queued -= d[d.length - 1].n;
+    }
+    if (e) queue.push(e), (queued += e.n);
+    // reported last: a callback that throws cannot lose `e` or leave the queue over its bounds
+    while ((e = d.shift()!)) fail(e.cb, wrenError("QUEUE_DROPPED", e.t));
+  }
+
+  function dial() {
+    var s: TinySocket,
+      // error (then close) or close alone: one handler, reports NET only with a message
+      closed = function (e: any) {
+        if (s == sock) drop((e = e && e.message) && "NET", e);
+      };
+    var r = state;
+    state = 2;
+    pinging = 0;
+    arm(o.connectTimeout || 3e4);
+    // (the timer and socket first: a listener that throws leaves a client that still
+    // retries, one that calls end() closes this socket, connect() does nothing)
+    try {
+      s = sock = connect(o, function () {
+        if (s == sock) write(hello);
+      });
+      s.on("data", function (d: string) {
+        if (s == sock) receive(d);
+      });
+      s.on("error", closed);
+      s.on("close", closed);
+    } catch (e) {
+      drop("NET", (e as Error).message);
+    }
+    if (r) me.emit("reconnect");
+  }
+
+  /** Close the connection, report `code` if given, then schedule the next attempt (none when `stop`). */
+  function drop(code?: string | 0, detail?: string | 0, stop?: 1) {
+    var s = sock,
+      up = state > 2 && !stop, // (end() is not "offline")
+      r = o.reconnect;
+    if (r === false) stop = 1;
+    sock = 0;
+    buf = "";
+    state = stop ? 0 : 1;
+    me.connected = false;
+    // the next attempt is armed before any event: a listener that throws cannot stop
+    // the retries, one that calls end() clears it (|| 1: backoff may give 0)
+    arm(!stop && (backoff(attempt++, r || {}, random()) || 1));
+    if (s) s.end();
+    if (code) me.emit("error", wrenError(code, detail as string));
+    if (s || !stop) me.emit("close");
+    if (up) me.emit("offline");
+  }
+
+  /**
+   * A chunk: append, then handle every whole packet. A listener that throws
+   * stops neither the packets after its own nor the connection: the first
+   * error is rethrown once the chunk is done.
+   */
+  function receive(chunk: string) {
+    var s = sock,
+      x: any;
+    for (buf += chunk; s == sock; )
+      try {
+        if (!take()) break;
+      } catch (y) {
+        x = x || [y];
+      }
+    if (x) throw x[0];
+  }
+
+  /** Handle the first whole packet in `buf` (fixed header + remaining length); falsy if none or the connection dropped. */
+  function take(): any {
+    var b = buf,
+      j = 1,
+      n = 0,
+      m = 1,
+      x: number,
+      h: number,
+      p: string;
+    // remaining length, at most 4 bytes [MQTT-2.2.3] (j > 5: a 5th one, malformed);
+    // past the end x is NaN: & gives 0, the loop stops and j > b.length.
+    for (; (n += ((x = b.charCodeAt(j++)) & 127) * m), x > 127 && j < 6; m *= 128);
+    if (n + j > max || j > 5) return drop("PACKET_TOO_LARGE");
+    if (j + n > b.length) return;
+    x = (h = b.charCodeAt(0)) >> 4;
+    p = b.substr(j, n);
+    // consumed before any listener runs: one that throws cannot get the packet again
+    buf = b.substr(j + n);
+    pinging = 0; // any packet answers a PINGREQ
+    // CONNACK first, and once [MQTT-3.2.0-1]
+    if ((x == 2) == state > 2) return drop(PROTOCOL, "" + x);
+    // reserved flags: 0010 in PUBREL, 0000 in the others but PUBLISH [MQTT-2.2.2-2];
+    // CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK hold two bytes, PINGRESP none,
+    // SUBACK an id and codes [MQTT-4.8.0-1]
+    if ((x != 3 && (h & 15) != (x == 6 ? 2 : 0)) || ((0x8f4 >> x) & 1 && n != 2) || (x == 13 && n) || (x == 9 && n < 3)) return drop("MALFORMED", "" + x);
+    if (x == 3) received(h, p);
+    else if (x == 2) {
+      // 1..5: refused [MQTT-3.2.2.3]
+      // acknowledge flags: bits 7-1 reserved [MQTT-3.2.2.1]
+      if (p.charCodeAt(0) > 1) return drop("MALFORMED", "2");
+      if ((x = p.charCodeAt(1))) return drop("CONNACK_REFUSED", "" + x);
+      connected(p.charCodeAt(0) & 1);
+    } else if (x == 6) {
+      delete in2[(p.charCodeAt(0) << 8) | p.charCodeAt(1)];
+      // PUBCOMP even for an unknown id, so the server can free it
+      write("\x70\x02" + p);
+    } else if ((0xab0 >> x) & 1) acked(x, p);
+    else if (x != 13) return drop(PROTOCOL, "" + x);
+    return 1;
+  }
+
+  /** CONNACK accepted (sp: session present). */
+  function connected(sp: number) {
+    var n = out.length,
+      i = 0,
+      a: string[] = [],
+      g: number[] = [],
+      f: any;
+    state = 3;
+    me.connected = true;
+    if (!sp) {
+      // a new session: the server forgot our subscriptions and its QoS 2 ids
+      in2 = {};
+      for (f in subs) a.push(f), g.push(subs[f]);
+      // (no callback: a refused filter is an `error` event)
+      // one SUBSCRIBE; larger than the maximum packet size: one per filter
+      if (a[0] && !track({ w: 9, f: a, q: g, cb: function (x: any) { if (x && x.code != "PACKET_TOO_LARGE") me.emit("error", x); } } as Entry))
+        for (f = 0; f < a.length; f++) track({ w: 9, f: [a[f]], q: [g[f]] } as Entry);
+    }
+    // everything unacknowledged again, in the original order [MQTT-4.4.0-1] (not that
+    // SUBSCRIBE, sent just now)
+    for (; i < n; ) send(out[i++]);
+    next();
+    // (a queued publish's callback that throws neither stops the queue nor the event)
+    f = flush();
+    me.emit("connect", { sessionPresent: !!sp });
+    if (f) throw f[0];
+  }
+
+  /** An incoming PUBLISH: ack, then deliver (QoS 2: once, until PUBREL frees the id). */
+  function received(h: number, p: string) {
+    var q = (h >> 1) & 3,
+      n = (p.charCodeAt(0) << 8) | p.charCodeAt(1),
+      id = q && (p.charCodeAt(n + 2) << 8) | p.charCodeAt(n + 3),
+      t: any = fromUtf8(p.substr(2, n)),
+      d = in2[id],
+      i = 0,
+      m: any;
+    // QoS 3 [MQTT-3.3.1-4], no id at QoS > 0 [MQTT-2.3.1-1], a topic past the end, empty,
+    // with a wildcard [MQTT-3.3.2-2] or not UTF-8 [MQTT-1.5.3-1]
+    if (q > 2 || (q && !id) || n + 2 + (q && 2) > p.length || t == -1 || badTopic(t)) return drop(PROTOCOL, "3");
+    p = p.substr(n + 2 + (q && 2));
+    // (acked first: a listener that throws cannot hold the ack back)
+    if (q) write(F(q == 1 ? 64 : 80, 2) + u16(id));
+    if (q > 1) in2[id] = 1;
+    if (!d) {
+      m = { topic: t, payload: p, qos: q, retain: !!(h & 1), dup: !!(h & 8), messageId: id };
+      me.emit("message", t, p, m);
+      for (; i < routes.length; i += 2) if (matches(routes[i], t)) routes[i + 1](t, p, m);
+    }
+  }
+
+  /** PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK (type x, body p). */
+  function acked(x: number, p: string) {
+    var id = (p.charCodeAt(0) << 8) | p.charCodeAt(1),
+      i = 0,
+      e: Entry,
+      g: any,
+      err: any;
+    for (; (e = out[i]) && !(e.i == id && e.w == x); i++);
+    if (x == 5) {
+      // PUBREL even for an unknown id, so the server can free it
+      write("\x62\x02" + p);
+      if (e) (e.w = 7), (e.s = now());
+      return;
+    }
+    // no entry: a late or duplicate ack, nothing waits for it
+    if (!e) return;
+    // one return code per filter [MQTT-3.9.3-1]
+    if (x == 9 && p.length - 2 != e.f.length) return drop(PROTOCOL, "9");
+    out.splice(i, 1);
+    if (x == 9) g = [];
+    // SUBACK: keep the granted filters, report any refused (0x80); UNSUBACK: forget them
+    for (i = 0; x > 7 && i < e.f.length; i++)
+      if (x > 9) delete subs[e.f[i]];
+      else if ((g[i] = p.charCodeAt(i + 2)) > 2) err = wrenError("SUBACK_FAILED", e.f[i]);
+      else subs[e.f[i]] = e.q[i];
+    try {
+      if (e.cb) e.cb(err, g);
+      else if (err) me.emit("error", err);
+    } catch (y) {
+      x = [y] as any;
+    }
+    // a callback that throws must not stall the queue: the window has room
+    x = flush() || x;
+    if ((x as any)[0]) throw (x as any)[0];
+  }
+
+  return me;
+}

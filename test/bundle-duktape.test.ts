@@ -36,78 +36,33 @@ async function runBundle(boardId: string, profile: "tiny" | "core" | "full", dri
 
 const FULL_BATTERY = "var __standinOptions = { analog: { D35: 0.65 } };\n";
 
-// The full profile runs the class client (src/client): payloads arrive as Uint8Array.
-// The scripted broker: CONNACK, SUBACK, PUBACK; after SUBACK it sends one PUBLISH "cmd" = "on".
-const DRIVER = `
-var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
+const LOG_HEX = `var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };`;
+
+/**
+ * A session driver: a scripted broker logs every packet `s` the bundle writes
+ * as "wire <hex>", answers CONNECT with CONNACK, then `broker` (its packet
+ * type is `t`), and closes on DISCONNECT; the client `m` (client id "dk",
+ * keepalive 30) runs `connected` on its connect event (`ack`) and `message`
+ * on each message event (`topic`, `payload`, `p`); then `m.end()`; the log and
+ * the count of the stand-in's violations are printed.
+ */
+function session(broker: string, connected: string, message: string): string {
+  return `${LOG_HEX}
 __standin.net.control.onConnect = function (peer) {
   peer.onData = function (s) {
     log.push("wire " + hex(s));
     var t = s.charCodeAt(0) >> 4;
     if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
-    if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x00"); peer.send("\\x30\\x07\\x00\\x03cmdon"); }
-    if (t == 3 && (s.charCodeAt(0) & 6)) peer.send("\\x40\\x02" + s.substr(s.charCodeAt(3) + 4, 2));
-    if (t == 14) peer.close();
-  };
-};
-var m = exports.connect({ host: "broker", port: 1883, clientId: "dk", keepalive: 30 });
-m.on("connect", function () {
-  log.push("connect");
-  m.subscribe("cmd", { qos: 0 });
-});
-m.on("message", function (topic, payload) {
-  log.push("message " + topic + " " + E.toString(payload) + " " + (payload instanceof Uint8Array));
-  m.publish("t/\\u00e9", "21.5", { qos: 1 }, function (err) { log.push("published " + (err ? err.code : "ok")); });
-});
-__standin.run(100);
-m.end();
-__standin.run(100);
-print(log.join("\\n"));
-print("violations " + __standin.violations.length);
-`;
-
-test("esp32-full bundle in Duktape: connect, subscribe, receive a Uint8Array payload, publish, end", async () => {
-  // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
-  const out = await runBundle("esp32", "full", DRIVER, FULL_BATTERY);
-  assert.equal(out, [
-    // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
-    "wire 100e00044d5154540402001e0002646b",
-    "connect",
-    "wire 82080001000363" + "6d6400",
-    "message cmd on true",
-    // PUBLISH QoS 1 "t/é" (UTF-8 c3 a9: 4 topic bytes) "21.5", packet id 2 (SUBSCRIBE had 1); done on PUBACK
-    "wire 320c0004" + "742fc3a9" + "0002" + "32312e35",
-    "published ok",
-    "wire e000",
-    "violations 0",
-  ]);
-});
-
-// The core profile runs its own client (src/core): payloads are binary strings both
-// ways (bytes as they are, never UTF-8 encoded or decoded), topics and filters UTF-8.
-// The scripted broker: CONNACK, SUBACK granting QoS 1, PUBACK; after SUBACK it sends
-// PUBLISH QoS 1 id 7 "cmd" with the payload bytes 00 ff 6f 6e.
-const CORE_DRIVER = `
-var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
-__standin.net.control.onConnect = function (peer) {
-  peer.onData = function (s) {
-    log.push("wire " + hex(s));
-    var t = s.charCodeAt(0) >> 4;
-    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
-    if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x01"); peer.send("\\x32\\x0b\\x00\\x03cmd\\x00\\x07\\x00\\xffon"); }
-    if (t == 3 && (s.charCodeAt(0) & 6)) peer.send("\\x40\\x02" + s.substr(s.charCodeAt(3) + 4, 2));
+    ${broker}
     if (t == 14) peer.close();
   };
 };
 var m = exports.connect({ host: "broker", port: 1883, clientId: "dk", keepalive: 30 });
 m.on("connect", function (ack) {
-  log.push("connect " + JSON.stringify(ack));
-  m.subscribe("cmd", { qos: 1 }, function (err, granted) { log.push("subscribed " + (err ? err.code : "ok") + " " + granted.join()); });
+  ${connected}
 });
 m.on("message", function (topic, payload, p) {
-  log.push("message " + topic + " " + typeof payload + " " + hex(payload) + " " + (p.payload === payload) + " " + JSON.stringify([p.topic, p.qos, p.retain, p.dup, p.messageId]));
-  // "t/é": the topic goes as UTF-8; the payload's chars go as the bytes 32 31 2e 35 e9 ff 00
-  m.publish("t/\\u00e9", "21.5\\u00e9\\xff\\x00", { qos: 1 }, function (err) { log.push("published " + (err ? err.code : "ok")); });
+  ${message}
 });
 __standin.run(100);
 m.end();
@@ -115,13 +70,61 @@ __standin.run(100);
 print(log.join("\\n"));
 print("violations " + __standin.violations.length);
 `;
+}
 
-for (const boardId of ["esp32", "esp8266"]) {
-  test(`${boardId}-core bundle in Duktape: connect, subscribe, receive bytes as a binary string, publish bytes, end`, async () => {
-    const out = await runBundle(boardId, "core", CORE_DRIVER);
-    assert.equal(out, [
-      // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
-      "wire 100e00044d5154540402001e0002646b",
+/** The scripted broker's PUBACK to a QoS 1 PUBLISH (its packet id follows the topic). */
+const PUBACK_QOS1 = `if (t == 3 && (s.charCodeAt(0) & 6)) peer.send("\\x40\\x02" + s.substr(s.charCodeAt(3) + 4, 2));`;
+
+const SESSIONS: {
+  boards: string[];
+  profile: "tiny" | "core" | "full";
+  what: string;
+  before?: string;
+  broker: string;
+  connected: string;
+  message: string;
+  /** the output between the CONNECT ("wire 100e...") and the DISCONNECT ("wire e000", "violations 0") */
+  want: string[];
+}[] = [
+  // The full profile runs the class client (src/client): payloads arrive as Uint8Array.
+  // The scripted broker: CONNACK, SUBACK, PUBACK; after SUBACK it sends one PUBLISH "cmd" = "on".
+  {
+    boards: ["esp32"],
+    profile: "full",
+    what: "connect, subscribe, receive a Uint8Array payload, publish, end",
+    // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
+    before: FULL_BATTERY,
+    broker: `if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x00"); peer.send("\\x30\\x07\\x00\\x03cmdon"); }
+    ${PUBACK_QOS1}`,
+    connected: `log.push("connect");
+    m.subscribe("cmd", { qos: 0 });`,
+    message: `log.push("message " + topic + " " + E.toString(payload) + " " + (payload instanceof Uint8Array));
+    m.publish("t/\\u00e9", "21.5", { qos: 1 }, function (err) { log.push("published " + (err ? err.code : "ok")); });`,
+    want: [
+      "connect",
+      "wire 82080001000363" + "6d6400",
+      "message cmd on true",
+      // PUBLISH QoS 1 "t/é" (UTF-8 c3 a9: 4 topic bytes) "21.5", packet id 2 (SUBSCRIBE had 1); done on PUBACK
+      "wire 320c0004" + "742fc3a9" + "0002" + "32312e35",
+      "published ok",
+    ],
+  },
+  // The core profile runs its own client (src/core): payloads are binary strings both
+  // ways (bytes as they are, never UTF-8 encoded or decoded), topics and filters UTF-8.
+  // The scripted broker: CONNACK, SUBACK granting QoS 1, PUBACK; after SUBACK it sends
+  // PUBLISH QoS 1 id 7 "cmd" with the payload bytes 00 ff 6f 6e.
+  {
+    boards: ["esp32", "esp8266"],
+    profile: "core",
+    what: "connect, subscribe, receive bytes as a binary string, publish bytes, end",
+    broker: `if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x01"); peer.send("\\x32\\x0b\\x00\\x03cmd\\x00\\x07\\x00\\xffon"); }
+    ${PUBACK_QOS1}`,
+    connected: `log.push("connect " + JSON.stringify(ack));
+    m.subscribe("cmd", { qos: 1 }, function (err, granted) { log.push("subscribed " + (err ? err.code : "ok") + " " + granted.join()); });`,
+    message: `log.push("message " + topic + " " + typeof payload + " " + hex(payload) + " " + (p.payload === payload) + " " + JSON.stringify([p.topic, p.qos, p.retain, p.dup, p.messageId]));
+    // "t/é": the topic goes as UTF-8; the payload's chars go as the bytes 32 31 2e 35 e9 ff 00
+    m.publish("t/\\u00e9", "21.5\\u00e9\\xff\\x00", { qos: 1 }, function (err) { log.push("published " + (err ? err.code : "ok")); });`,
+    want: [
       'connect {"sessionPresent":false}',
       // SUBSCRIBE id 1, "cmd" QoS 1
       "wire 82080001000363" + "6d6401",
@@ -133,50 +136,23 @@ for (const boardId of ["esp32", "esp8266"]) {
       // PUBLISH QoS 1 "t/é" (UTF-8 c3 a9: 4 topic bytes), packet id 2, payload 32 31 2e 35 e9 ff 00 (7 bytes, not UTF-8)
       "wire 320f0004" + "742fc3a9" + "0002" + "32312e35e9ff00",
       "published ok",
-      "wire e000",
-      "violations 0",
-    ]);
-  });
-}
-
-// The tiny profile has its own API: payloads are binary strings both ways,
-// topics and filters ASCII (a topic that is not is refused, never written),
-// QoS 0 only. The scripted broker sends PUBLISH "cmd" with the bytes 00 ff 6f 6e.
-const TINY_DRIVER = `
-var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
-__standin.net.control.onConnect = function (peer) {
-  peer.onData = function (s) {
-    log.push("wire " + hex(s));
-    var t = s.charCodeAt(0) >> 4;
-    if (t == 1) peer.send("\\x20\\x02\\x00\\x00");
-    if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x00"); peer.send("\\x30\\x09\\x00\\x03cmd\\x00\\xffon"); }
-    if (t == 14) peer.close();
-  };
-};
-var m = exports.connect({ host: "broker", port: 1883, clientId: "dk", keepalive: 30 });
-m.on("connect", function () {
-  log.push("connect");
-  m.subscribe("cmd");
-});
-m.on("message", function (topic, payload) {
-  log.push("message " + topic + " " + hex(payload) + " " + typeof payload);
-  var writes = __standin.net.writes.length;
-  m.publish("t/\\u00e9", "21.5", function (err) { log.push("published " + (err ? err.code : "ok") + ", writes +" + (__standin.net.writes.length - writes)); });
-  m.publish("t/e", "21.5\\xff\\x00", function (err) { log.push("published " + (err ? err.code : "ok") + ", writes +" + (__standin.net.writes.length - writes)); });
-});
-__standin.run(100);
-m.end();
-__standin.run(100);
-print(log.join("\\n"));
-print("violations " + __standin.violations.length);
-`;
-
-for (const boardId of ["esp32", "esp8266"]) {
-  test(`${boardId}-tiny bundle in Duktape: connect, subscribe, receive bytes, a non-ASCII topic refused, publish bytes, end`, async () => {
-    const out = await runBundle(boardId, "tiny", TINY_DRIVER);
-    assert.equal(out, [
-      // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
-      "wire 100e00044d5154540402001e0002646b",
+    ],
+  },
+  // The tiny profile has its own API: payloads are binary strings both ways,
+  // topics and filters ASCII (a topic that is not is refused, never written),
+  // QoS 0 only. The scripted broker sends PUBLISH "cmd" with the bytes 00 ff 6f 6e.
+  {
+    boards: ["esp32", "esp8266"],
+    profile: "tiny",
+    what: "connect, subscribe, receive bytes, a non-ASCII topic refused, publish bytes, end",
+    broker: `if (t == 8) { peer.send("\\x90\\x03" + s.substr(2, 2) + "\\x00"); peer.send("\\x30\\x09\\x00\\x03cmd\\x00\\xffon"); }`,
+    connected: `log.push("connect");
+    m.subscribe("cmd");`,
+    message: `log.push("message " + topic + " " + hex(payload) + " " + typeof payload);
+    var writes = __standin.net.writes.length;
+    m.publish("t/\\u00e9", "21.5", function (err) { log.push("published " + (err ? err.code : "ok") + ", writes +" + (__standin.net.writes.length - writes)); });
+    m.publish("t/e", "21.5\\xff\\x00", function (err) { log.push("published " + (err ? err.code : "ok") + ", writes +" + (__standin.net.writes.length - writes)); });`,
+    want: [
       "connect",
       // SUBSCRIBE id 1, "cmd" QoS 0
       "wire 82080001000363" + "6d6400",
@@ -186,15 +162,28 @@ for (const boardId of ["esp32", "esp8266"]) {
       // PUBLISH QoS 0 "t/e", payload bytes 32 31 2e 35 ff 00: done once written
       "published ok, writes +1",
       "wire 300b0003742f65" + "32312e35ff00",
-      "wire e000",
-      "violations 0",
-    ]);
-  });
+    ],
+  },
+];
+
+for (const k of SESSIONS) {
+  for (const boardId of k.boards) {
+    test(`${boardId}-${k.profile} bundle in Duktape: ${k.what}`, async () => {
+      const out = await runBundle(boardId, k.profile, session(k.broker, k.connected, k.message), k.before);
+      assert.equal(out, [
+        // CONNECT 3.1.1, clean, keepalive 30, client id "dk"
+        "wire 100e00044d5154540402001e0002646b",
+        ...k.want,
+        "wire e000",
+        "violations 0",
+      ]);
+    });
+  }
 }
 
 // The full profile ships the battery-aware keepalive: the battery read at boot picks the band.
 const KEEPALIVE_DRIVER = `
-var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
+${LOG_HEX}
 __standin.net.control.onConnect = function (peer) {
   peer.onData = function (s) {
     var t = s.charCodeAt(0) >> 4;

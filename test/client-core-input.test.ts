@@ -7,16 +7,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreRig as rig, pubHex, bhex, uncaught, vbi } from "./support/core-rig";
-
-/** A connected rig (CONNECT and CONNACK done, events cleared). */
-function conn(opts: any = {}, random = 0.5) {
-  const r = rig(Object.assign({ reconnect: { min: 10, jitter: 0 } }, opts), random);
-  r.c.connect();
-  r.up();
-  r.events.length = 0;
-  return r;
-}
+import { coreRig as rig, connRig as conn, openRig, pubHex, bhex, uncaught, vbi } from "./support/core-rig";
 
 /** SUBSCRIBE/UNSUBSCRIBE packets (hex) -> their filters. */
 function filtersOf(pkts: string[]): string[] {
@@ -268,9 +259,7 @@ function brokerError(hex: string, opts: any = {}) {
 
 test("core input: CONNACK refused 1..5 -> CONNACK_REFUSED, no connect event, close, then the reconnect", () => {
   for (let rc = 1; rc <= 5; rc++) {
-    const r = rig({ reconnect: { min: 10, jitter: 0 } });
-    r.c.connect();
-    r.open();
+    const r = openRig({ reconnect: { min: 10, jitter: 0 } });
     r.s().data("200200" + "0" + rc);
     assert.equal(r.events, ["error:CONNACK_REFUSED", "close"], "code " + rc);
     assert.match(r.errors[0].message, String(rc));
@@ -285,9 +274,7 @@ test("core input: CONNACK refused 1..5 -> CONNACK_REFUSED, no connect event, clo
 
 test("core input: a packet before CONNACK, or a second CONNACK -> PROTOCOL", () => {
   for (const first of ["d000", pubHex("t", "31"), "40020001", "9003000100"]) {
-    const r = rig({ reconnect: { min: 10, jitter: 0 } });
-    r.c.connect();
-    r.open();
+    const r = openRig({ reconnect: { min: 10, jitter: 0 } });
     r.s().data(first + "20020000");
     assert.equal(r.events, ["error:PROTOCOL", "close"], first);
     assert.equal(r.msgs, []);
@@ -305,9 +292,7 @@ test("core input: reserved flag bits wrong -> MALFORMED [MQTT-2.2.2-2]", () => {
     assert.equal(x.events, ["error:MALFORMED", "close", "offline", "reconnect"], h);
     assert.ok(x.ended, h);
   }
-  const r = rig();
-  r.c.connect();
-  r.open();
+  const r = openRig();
   r.s().data("21020000");
   assert.equal(r.events, ["error:MALFORMED", "close"]);
 });
@@ -322,9 +307,7 @@ test("core input: acks of the wrong length -> MALFORMED; no callback runs", () =
     assert.equal(r.events, ["error:MALFORMED", "close", "offline"], h);
     assert.is(n, 0);
   }
-  const r = rig();
-  r.c.connect();
-  r.open();
+  const r = openRig();
   r.s().data("2003000000");
   assert.equal(r.events, ["error:MALFORMED", "close"]);
 });
@@ -341,9 +324,7 @@ test("core input: a PINGRESP with a body, a SUBACK without a packet id -> malfor
 
 test("core input: CONNACK acknowledge flags with reserved bits 7-1 set (3.2.2.1: MUST be 0) -> not connected, dropped", () => {
   for (const h of ["20020200", "20028000", "20020300"]) {
-    const r = rig();
-    r.c.connect();
-    r.open();
+    const r = openRig();
     r.s().data(h);
     assert.is(r.c.connected, false, h);
     assert.ok(["error:MALFORMED", "error:PROTOCOL"].includes(r.events[0]), h + ": " + r.events);

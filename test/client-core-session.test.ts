@@ -6,16 +6,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreRig as rig, pubHex, bin, h16, uncaught } from "./support/core-rig";
-
-/** A connected rig (CONNECT and CONNACK done, events cleared). */
-function conn(opts: any = {}, random = 0.5) {
-  const r = rig(Object.assign({ reconnect: { min: 10, jitter: 0 } }, opts), random);
-  r.c.connect();
-  r.up();
-  r.events.length = 0;
-  return r;
-}
+import { coreRig as rig, connRig as conn, pubHex, bin, h16, uncaught } from "./support/core-rig";
 
 /** Drop the connection and reconnect after the backoff; returns the writes after CONNECT + CONNACK. */
 function bounce(r: ReturnType<typeof conn>, sp: boolean) {

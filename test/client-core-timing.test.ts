@@ -400,4 +400,14 @@ test("core timing: at most one timer pending on every path, none after end()", (
   assert.equal(r.events, ["connect", "error:PING_TIMEOUT", "close", "offline", "reconnect", "close", "end", "end"]);
 });
 
+test("core timing: a queued publish's callback that calls end() during the flush on CONNACK: no 'connect' after 'end', nothing more sent", () => {
+  const r = rig();
+  r.c.publish("t", "a", () => r.c.end());
+  r.c.publish("t", "b", (e: any) => r.events.push("cb:" + (e && e.code)));
+  r.c.connect();
+  assert.equal(r.up(), ["300400017461", "e000"]);
+  assert.equal(r.events, ["close", "cb:ENDED", "end"]);
+  assert.is(r.timers(), 0);
+});
+
 test.run();

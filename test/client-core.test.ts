@@ -7,16 +7,10 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreRig as rig, pubHex, utf8hex, bin } from "./support/core-rig";
+import { coreRig as rig, connected, openRig, pubHex, utf8hex, bin } from "./support/core-rig";
 
 /** A connected rig (CONNECT and CONNACK done, events cleared). */
-function conn(opts: any = {}, random = 0.5) {
-  const r = rig(opts, random);
-  r.c.connect();
-  r.up();
-  r.events.length = 0;
-  return r;
-}
+const conn = (opts: any = {}, random = 0.5) => connected(rig(opts, random));
 
 // ---- CONNECT ----
 
@@ -215,18 +209,14 @@ test("core: packets split at every byte, several in one chunk, a 2-byte remainin
   const want = ["a/b=7879", "a/c=" + big, "t=0000"];
   assert.ok(stream.includes("30cd01"));
   for (let cut = 1; cut < stream.length / 2; cut++) {
-    const r = rig();
-    r.c.connect();
-    r.open();
+    const r = openRig();
     r.s().data(stream.slice(0, cut * 2));
     r.s().data(stream.slice(cut * 2));
     assert.equal(r.msgs, want, "cut at " + cut);
     assert.equal(r.s().take(), ["40020001"]);
     assert.equal(r.events, ["connect"]);
   }
-  const r = rig();
-  r.c.connect();
-  r.open();
+  const r = openRig();
   for (let i = 0; i < stream.length; i += 2) r.s().data(stream.slice(i, i + 2));
   assert.equal(r.msgs, want);
 });

@@ -29,16 +29,14 @@
  * packet" on an ack of the subscriber; a PUBREL then never comes), a loss
  * between aedes and the subscriber.
  */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type mqtt from "mqtt";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
 import { runBundle } from "./support/espruino-bundle";
-import { startProxy } from "./support/proxy";
 import { auditQos2, clientDuplicates } from "./support/audit";
 import { checkSequence } from "./support/wren";
-import { AEDES, MOSQUITTO, ALL_BYTES, BIG, count, latin1, newCtx, peer, sleep, teardown, until, type Ctx } from "./support/board-brokers";
+import { ALL_BYTES, BIG, assertOneDial, broker, count, latin1, peer, perBroker, proxy, sleep, until, type Ctx, type Kind } from "./support/board-brokers";
 
 // ---------------------------------------------------------------- helpers
 
@@ -112,6 +110,45 @@ function inbox(p: mqtt.MqttClient): Msg[] {
   return got;
 }
 
+/** An MQTT.js peer `id` subscribed to `filter` at `qos`, and what it receives. */
+async function subscriber(c: Ctx, url: string, id: string, filter: string, qos: 0 | 1 | 2): Promise<{ p: mqtt.MqttClient; got: Msg[] }> {
+  const p = await peer(c, url, id);
+  const got = inbox(p);
+  await sub(p, filter, qos);
+  return { p, got };
+}
+
+/** [topic, payload, qos] under `prefix`: all 256 byte values at QoS 0, 1 and 2, 3,000 bytes at QoS 1 and 2, nothing at QoS 2. */
+const qosMix = (prefix: string): [string, string, 0 | 1 | 2][] => [
+  [prefix + "/0", ALL_BYTES, 0],
+  [prefix + "/1", ALL_BYTES, 1],
+  [prefix + "/2", ALL_BYTES, 2],
+  [prefix + "/1big", BIG, 1],
+  [prefix + "/2big", BIG, 2],
+  [prefix + "/2empty", "", 2],
+];
+
+/**
+ * A broker behind a proxy; a persistent-session (clean: false) bundle client
+ * "core-<name>" through the proxy, subscribed to `filter` at `qos`; then the
+ * link cut after `cut` more bytes in `dir` while an MQTT.js peer
+ * "peer-<name>" publishes `payload` to `topic` at `qos`. Resolves once the
+ * bundle is connected again.
+ */
+async function cutWhileReceiving(c: Ctx, kind: Kind, o: { name: string; filter: string; qos: 1 | 2; cut: number; dir: "up" | "down"; topic: string; payload: string }) {
+  const b = await broker(c, kind);
+  const px = await proxy(c, b);
+  const p = await peer(c, b.url, "peer-" + o.name);
+  const { client, rec } = await online(c, px, { clientId: "core-" + o.name, clean: false });
+  await subscribe(client, o.filter, { qos: o.qos });
+  await b.subscribed("core-" + o.name, o.filter, 1, o.qos);
+  const cut = px.cutAfter(o.cut, o.dir);
+  await send(p, o.topic, o.payload, { qos: o.qos });
+  await cut;
+  await until("connect again", () => count(rec.events, "connect") == 2);
+  return { px, p, rec };
+}
+
 const F = String.fromCharCode;
 const u16 = (n: number) => F(n >> 8, n & 255);
 const str = (s: string) => u16(s.length) + s;
@@ -168,48 +205,26 @@ const RECONNECTED = /^connect,(error NET: [a-z ]+,)?close,offline,reconnect,conn
 
 // ---------------------------------------------------------------- the tests, once per broker
 
-for (const kind of [AEDES, MOSQUITTO]) {
-  const t = suite<Ctx>(`core bundle x ${kind.name}`, newCtx());
-  t.before.each((c) => {
-    Object.assign(c, newCtx(), { bundle: undefined });
-  });
-  t.after.each(teardown);
-
+perBroker("core bundle", (t, kind) => {
   t("connects from a URL: CONNECT 3.1.1 on the wire, CONNACK accepted, connect event with sessionPresent false", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const { client, rec } = await core(c, { clientId: "core-c" }, b.url);
     await until("connect", () => rec.events.length > 0);
     assert.equal(rec.events, ["connect"]);
     assert.equal(rec.sessions, [false]);
     assert.is(client.connected, true);
-    const st = c.bundle!.standin;
-    assert.is(st.net.sockets.length, 1);
-    assert.is(st.net.sockets[0].options.port, b.port);
-    assert.equal(st.net.writes, [connectBytes("core-c")]);
-    assert.equal(st.violations, []);
+    assertOneDial(c, b, connectBytes("core-c"));
   });
 
   t("publishes at QoS 0, 1 and 2: an MQTT.js subscriber gets exact bytes (all 256 values, 3,000 B, empty) at that QoS; each callback runs once its flow is complete", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const px = await startProxy(b);
-    c.proxies.push(px);
+    const b = await broker(c, kind);
+    const px = await proxy(c, b);
     let up = "",
       down = "";
     px.tap = (dir, _l, chunk) => (dir == "up" ? (up += chunk.toString("latin1")) : (down += chunk.toString("latin1")));
-    const p = await peer(c, b.url, "peer-q");
-    const got = inbox(p);
-    await sub(p, "q/#", 2);
+    const { got } = await subscriber(c, b.url, "peer-q", "q/#", 2);
     const { client, rec } = await online(c, px, { clientId: "core-q" });
-    const sent: [string, string, number][] = [
-      ["q/0", ALL_BYTES, 0],
-      ["q/1", ALL_BYTES, 1],
-      ["q/2", ALL_BYTES, 2],
-      ["q/1big", BIG, 1],
-      ["q/2big", BIG, 2],
-      ["q/2empty", "", 2],
-    ];
+    const sent = qosMix("q");
     // packet ids in order of the QoS 1/2 publishes; the ack that completes each flow
     const ids: Record<string, number> = { "q/1": 1, "q/2": 2, "q/1big": 3, "q/2big": 4, "q/2empty": 5 };
     const done: string[] = [];
@@ -236,21 +251,13 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("receives MQTT.js publishes at QoS 0, 1 and 2 exactly once, at that QoS, exact bytes; acks each (PUBACK; PUBREC then PUBCOMP); the subscription's handler sees them too", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-in");
     const { client, rec } = await online(c, b, { clientId: "core-in" });
     const routed: [string, string][] = [];
     assert.equal(await subscribe(client, "in/#", { qos: 2, handler: (t: string, pl: string) => routed.push([t, pl]) }), [2]);
     await b.subscribed("core-in", "in/#", 1, 2);
-    const sent: [string, string, 0 | 1 | 2][] = [
-      ["in/0", ALL_BYTES, 0],
-      ["in/1", ALL_BYTES, 1],
-      ["in/2", ALL_BYTES, 2],
-      ["in/1big", BIG, 1],
-      ["in/2big", BIG, 2],
-      ["in/2empty", "", 2],
-    ];
+    const sent = qosMix("in");
     for (const [topic, payload, qos] of sent) await send(p, topic, payload, { qos });
     await until("6 messages", () => rec.messages.length >= 6);
     await sleep(200); // time for a duplicate to show
@@ -269,11 +276,8 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("topics and filters are UTF-8 on the wire both ways; on a byte-string board a character above U+00FF arrives as '?'", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const p = await peer(c, b.url, "peer-utf");
-    const got = inbox(p);
-    await sub(p, "utf/#", 0);
+    const b = await broker(c, kind);
+    const { p, got } = await subscriber(c, b.url, "peer-utf", "utf/#", 0);
     const { client, rec } = await online(c, b, { clientId: "core-utf" });
     await subscribe(client, ["utf/#", "\xfc/+"]);
     await b.subscribed("core-utf", "utf/#");
@@ -295,8 +299,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("retain: a retained message reaches the bundle on subscribe with the flag, a live one without; its own retained QoS 1 publish reaches a later subscriber; an empty one clears it", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-ret");
     await send(p, "ret/in", ALL_BYTES, { qos: 1, retain: true });
     const { client, rec } = await online(c, b, { clientId: "core-ret" });
@@ -312,28 +315,20 @@ for (const kind of [AEDES, MOSQUITTO]) {
     ]);
     await publish(client, "ret/out", BIG, { qos: 1, retain: true });
     assert.ok(c.bundle!.standin.net.writes.includes(publishBytes("ret/out", BIG, 1, 2, 1)), "PUBLISH 0x33 on the wire");
-    const later = await peer(c, b.url, "peer-later");
-    const got = inbox(later);
-    await sub(later, "ret/out", 1);
+    const { got } = await subscriber(c, b.url, "peer-later", "ret/out", 1);
     await until("retained ret/out", () => got.length > 0);
     assert.equal(got, [{ topic: "ret/out", payload: BIG, qos: 1, retain: true }]);
     // a retained message with no payload removes it [MQTT-3.3.1-10]
     await publish(client, "ret/out", "", { qos: 1, retain: true });
-    const last = await peer(c, b.url, "peer-last");
-    const none = inbox(last);
-    await sub(last, "ret/out", 1);
+    const { got: none } = await subscriber(c, b.url, "peer-last", "ret/out", 1);
     await sleep(150);
     assert.equal(none, []);
   });
 
   t("the will is published when the bundle's connection is destroyed, not after end() (DISCONNECT)", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const px = await startProxy(b);
-    c.proxies.push(px);
-    const p = await peer(c, b.url, "peer-will");
-    const got = inbox(p);
-    await sub(p, "will/#", 1);
+    const b = await broker(c, kind);
+    const px = await proxy(c, b);
+    const { got } = await subscriber(c, b.url, "peer-will", "will/#", 1);
     const will = { topic: "will/core", payload: ALL_BYTES, qos: 1 };
     const { client, rec } = await online(c, px, { clientId: "core-will", will });
     assert.is(c.bundle!.standin.net.writes[0], connectBytes("core-will", { will }));
@@ -355,8 +350,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
     ["no credentials", {}, kind.refused.anonymous],
   ] as const) {
     t(`${what} is refused: CONNACK_REFUSED ${code}, close, nothing more with reconnect: false; the right password connects`, async (c) => {
-      const b = await kind.start({ auth: true });
-      c.brokers.push(b);
+      const b = await broker(c, kind, { auth: true });
       const { client, rec } = await core(c, { host: b.host, port: b.port, clientId: "core-auth", reconnect: false, ...creds });
       await until("close", () => rec.events.includes("close"));
       await sleep(200); // many backoff periods: no new attempt
@@ -374,8 +368,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   }
 
   t("a refused client retries after a backoff until end(), which leaves no timer behind", async (c) => {
-    const b = await kind.start({ auth: true });
-    c.brokers.push(b);
+    const b = await broker(c, kind, { auth: true });
     const { client, rec } = await core(c, { host: b.host, port: b.port, clientId: "core-retry", username: "u", password: "wrong" });
     let closes = 0;
     client.on("close", () => ++closes == 2 && client.end());
@@ -387,8 +380,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("persistent session (clean: false): QoS 1 messages the broker queued while the bundle was away arrive once, in order, after connect() and after a reboot (a new client, same id)", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-ps");
     const { client, rec } = await online(c, b, { clientId: "core-ps", clean: false });
     assert.equal(await subscribe(client, "ps/#", { qos: 1 }), [1]);
@@ -425,8 +417,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("unsubscribe: UNSUBACK completes it, no more messages on that filter, its handler is gone; the other subscription still delivers", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-u");
     const { client, rec } = await online(c, b, { clientId: "core-u" });
     const routed: string[] = [];
@@ -452,8 +443,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("`$SYS/...` is not matched by `#`: the broker sends none to a `#` subscription, and a `#` route of the bundle ignores those a `$SYS/#` subscription brings", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const all = await online(c, b, { clientId: "core-all" });
     const sys = await online(c, b, { clientId: "core-sys" });
     const routedAll: string[] = [];
@@ -477,8 +467,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
 
   t("the broker goes down and comes back twice during 1,000 QoS 1 and 1,000 QoS 2 publishes (clean: false): 0 QoS 1 lost, 0 QoS 2 lost or duplicated, order kept, every callback once", async (c) => {
     const N = 1000;
-    const b = await kind.start({ persistence: true });
-    c.brokers.push(b);
+    const b = await broker(c, kind, { persistence: true });
     const bounces: Promise<void>[] = [];
     // Where the stream is counted. mosquitto: at an MQTT.js subscriber with a persistent
     // session, through a proxy whose tap audits the broker's QoS 2 re-sends. aedes: as the
@@ -491,8 +480,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
       seq = (topic) => b.accepted!("core-stream").filter((m) => m.topic == topic).map((m) => parseInt(m.payload, 10));
       excused = () => [];
     } else {
-      const ps = await startProxy(b);
-      c.proxies.push(ps);
+      const ps = await proxy(c, b);
       const audit = auditQos2(ps);
       const s = await peer(c, ps.url, "peer-stream", { clean: false, reconnectPeriod: 50 });
       await sub(s, "st/1", 1);
@@ -543,18 +531,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("a link cut in the middle of an incoming 3,000-byte QoS 1 PUBLISH: the partial packet is dropped, the bundle reconnects and gets the message whole, once", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const px = await startProxy(b);
-    c.proxies.push(px);
-    const p = await peer(c, b.url, "peer-cutd");
-    const { client, rec } = await online(c, px, { clientId: "core-cutd", clean: false });
-    await subscribe(client, "cut/#", { qos: 1 });
-    await b.subscribed("core-cutd", "cut/#", 1, 1);
-    const cut = px.cutAfter(1000, "down");
-    await send(p, "cut/big", BIG, { qos: 1 });
-    await cut;
-    await until("connect again", () => count(rec.events, "connect") == 2);
+    const { px, p, rec } = await cutWhileReceiving(c, kind, { name: "cutd", filter: "cut/#", qos: 1, cut: 1000, dir: "down", topic: "cut/big", payload: BIG });
     await until("the message", () => rec.messages.length > 0);
     await send(p, "cut/after", "x", { qos: 1 });
     await until("2 messages", () => rec.messages.length > 1);
@@ -568,13 +545,9 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("a link cut in the middle of the bundle's own 3,000-byte QoS 2 PUBLISH: sent again with DUP after reconnecting, delivered once, the callback runs once", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const px = await startProxy(b);
-    c.proxies.push(px);
-    const p = await peer(c, b.url, "peer-cutu");
-    const got = inbox(p);
-    await sub(p, "cutup/#", 2);
+    const b = await broker(c, kind);
+    const px = await proxy(c, b);
+    const { got } = await subscriber(c, b.url, "peer-cutu", "cutup/#", 2);
     const { client, rec } = await online(c, px, { clientId: "core-cutu", clean: false });
     const cut = px.cutAfter(1000, "up");
     const done: string[] = [];
@@ -594,19 +567,8 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("a lost PUBREC: the broker sends the QoS 2 PUBLISH again after the reconnect, the bundle acks it again but delivers it once", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const px = await startProxy(b);
-    c.proxies.push(px);
-    const p = await peer(c, b.url, "peer-rec");
-    const { client, rec } = await online(c, px, { clientId: "core-rec", clean: false });
-    await subscribe(client, "x2/#", { qos: 2 });
-    await b.subscribed("core-rec", "x2/#", 1, 2);
     // the bundle's next bytes, its PUBREC, never reach the broker
-    const cut = px.cutAfter(0, "up");
-    await send(p, "x2/once", ALL_BYTES, { qos: 2 });
-    await cut;
-    await until("connect again", () => count(rec.events, "connect") == 2);
+    const { p, rec } = await cutWhileReceiving(c, kind, { name: "rec", filter: "x2/#", qos: 2, cut: 0, dir: "up", topic: "x2/once", payload: ALL_BYTES });
     const w = c.bundle!.standin.net.writes;
     await until("PUBCOMP", () => w.some((x) => x.charCodeAt(0) == PUBCOMP));
     await send(p, "x2/after", "x", { qos: 2 });
@@ -622,5 +584,4 @@ for (const kind of [AEDES, MOSQUITTO]) {
     assert.equal(rec.sessions, [false, true]);
   });
 
-  t.run();
-}
+});

@@ -6,13 +6,11 @@
  * and a mosquitto process (test/support/board-brokers.ts). Each test gets its
  * own broker, stand-in and sockets, all torn down after it.
  */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
 import { runBundle } from "./support/espruino-bundle";
-import { startProxy } from "./support/proxy";
-import { AEDES, MOSQUITTO, ALL_BYTES, BIG, count, latin1, newCtx, peer, sleep, teardown, until, type Ctx } from "./support/board-brokers";
+import { ALL_BYTES, BIG, assertOneDial, broker, count, latin1, peer, perBroker, proxy, sleep, until, type Ctx } from "./support/board-brokers";
 
 // ---------------------------------------------------------------- helpers
 
@@ -50,29 +48,17 @@ function connectBytes(id: string, user?: string, pass?: string): string {
 
 // ---------------------------------------------------------------- the tests, once per broker
 
-for (const kind of [AEDES, MOSQUITTO]) {
-  const t = suite<Ctx>(`tiny bundle x ${kind.name}`, newCtx());
-  t.before.each((c) => {
-    Object.assign(c, newCtx(), { bundle: undefined });
-  });
-  t.after.each(teardown);
-
+perBroker("tiny bundle", (t, kind) => {
   t("connects: CONNECT 3.1.1 on the wire, CONNACK accepted, one connect event", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const { rec } = await tiny(c, { host: b.host, port: b.port, clientId: "tiny-c" });
     await until("connect", () => rec.events.length > 0);
     assert.equal(rec.events, ["connect"]);
-    const st = c.bundle!.standin;
-    assert.is(st.net.sockets.length, 1);
-    assert.is(st.net.sockets[0].options.port, b.port);
-    assert.equal(st.net.writes, [connectBytes("tiny-c")]);
-    assert.equal(st.violations, []);
+    assertOneDial(c, b, connectBytes("tiny-c"));
   });
 
   t("subscribes and receives its own publishes: exact topics and bytes, one 3,000-byte PUBLISH reassembled from 536-byte chunks", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const { client, rec } = await tiny(c, { host: b.host, port: b.port, clientId: "tiny-self" });
     await until("connect", () => rec.events.includes("connect"));
     client.subscribe(["self/#", "other/+"]);
@@ -105,8 +91,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("a retained message reaches the tiny client on subscribe; its own retained publish reaches a later subscriber", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-ret");
     await new Promise<void>((r, j) => p.publish("ret/in", latin1(ALL_BYTES), { qos: 1, retain: true }, (e) => (e ? j(e) : r())));
     const { client, rec } = await tiny(c, { host: b.host, port: b.port, clientId: "tiny-ret" });
@@ -127,8 +112,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("an MQTT.js peer and the tiny client exchange exact bytes both ways", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-x");
     const got: [string, string][] = [];
     p.on("message", (topic, payload) => got.push([topic, payload.toString("latin1")]));
@@ -156,8 +140,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
     ["no credentials", {}, kind.refused.anonymous],
   ] as const) {
     t(`${what} is refused (CONNACK_REFUSED: ${code}) and retried after a backoff; end() stops the retries; the right password connects`, async (c) => {
-      const b = await kind.start({ auth: true });
-      c.brokers.push(b);
+      const b = await broker(c, kind, { auth: true });
       const { client, rec } = await tiny(c, { host: b.host, port: b.port, clientId: "tiny-auth", ...creds });
       // end from the third close: no timer may be left to dial again
       let closes = 0;
@@ -180,14 +163,12 @@ for (const kind of [AEDES, MOSQUITTO]) {
   }
 
   t("the broker goes away and comes back: close, offline, reconnect, connect; the subscription is renewed and messages flow again", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     // aedes cannot be restarted on its port by the helper: a proxy in front of it cuts every link instead
     let target = { host: b.host, port: b.port };
     let restart = b.restart;
     if (!restart) {
-      const px = await startProxy(b);
-      c.proxies.push(px);
+      const px = await proxy(c, b);
       target = { host: px.host, port: px.port };
       restart = async () => px.closeAll();
     }
@@ -227,10 +208,8 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("end() sends DISCONNECT and closes; the broker sees a clean disconnect; no further connection attempts", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
-    const px = await startProxy(b);
-    c.proxies.push(px);
+    const b = await broker(c, kind);
+    const px = await proxy(c, b);
     const up: string[] = [];
     px.tap = (dir, _l, chunk) => dir == "up" && up.push(chunk.toString("latin1"));
     const { client, rec } = await tiny(c, { host: px.host, port: px.port, clientId: "tiny-end" });
@@ -254,8 +233,7 @@ for (const kind of [AEDES, MOSQUITTO]) {
   });
 
   t("a packet over the board's maximum (16,384 B) drops the connection with PACKET_TOO_LARGE; it reconnects and resubscribes", async (c) => {
-    const b = await kind.start();
-    c.brokers.push(b);
+    const b = await broker(c, kind);
     const p = await peer(c, b.url, "peer-big");
     const { client, rec } = await tiny(c, { host: b.host, port: b.port, clientId: "tiny-big" });
     await until("connect", () => rec.events.includes("connect"));
@@ -271,5 +249,4 @@ for (const kind of [AEDES, MOSQUITTO]) {
     assert.equal(rec.events, ["connect", "error PACKET_TOO_LARGE", "close", "offline", "reconnect", "connect"]);
   });
 
-  t.run();
-}
+});

@@ -534,7 +534,8 @@ export function coreClient(
     next();
     // (a queued publish's callback that throws neither stops the queue nor the event)
     f = flush();
-    me.emit("connect", { sessionPresent: !!sp });
+    // (not when a callback of that flush ended the client)
+    if (state > 2) me.emit("connect", { sessionPresent: !!sp });
     if (f) throw f[0];
   }
 

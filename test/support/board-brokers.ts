@@ -20,12 +20,13 @@
  * a new broker is started on the same port with the old one's in-memory
  * persistence, which outlives it.
  */
+import { suite, type Test } from "uvu";
 import * as assert from "uvu/assert";
 import mqtt from "mqtt";
 import { createServer, type Server, type Socket } from "node:net";
 import { startAedes } from "./aedes";
 import { startMosquitto } from "./mosquitto";
-import type { Proxy } from "./proxy";
+import { startProxy, type Proxy } from "./proxy";
 import type { EspruinoBundle } from "./espruino-bundle";
 
 // ---------------------------------------------------------------- helpers
@@ -238,6 +239,42 @@ export async function teardown(c: Ctx): Promise<void> {
   // nothing of Espruino's may outlive the test (aedes and MQTT.js share this process)
   const g = globalThis as any;
   assert.equal([typeof (Object.prototype as any).on, typeof g.E, typeof g.getSerial, typeof g.require], ["undefined", "undefined", "undefined", "undefined"]);
+}
+
+/** One suite per broker kind (aedes, mosquitto), named "<name> x <kind>": `tests` adds the tests, each with its own `Ctx`, torn down after it. */
+export function perBroker(name: string, tests: (t: Test<Ctx>, kind: Kind) => void): void {
+  for (const kind of [AEDES, MOSQUITTO]) {
+    const t = suite<Ctx>(`${name} x ${kind.name}`, newCtx());
+    t.before.each((c) => {
+      Object.assign(c, newCtx(), { bundle: undefined });
+    });
+    t.after.each(teardown);
+    tests(t, kind);
+    t.run();
+  }
+}
+
+/** A broker of `kind` for this test (stopped by `teardown`). */
+export async function broker(c: Pick<Ctx, "brokers">, kind: Kind, o?: StartOptions): Promise<Broker> {
+  const b = await kind.start(o);
+  c.brokers.push(b);
+  return b;
+}
+
+/** A proxy in front of `b` for this test (stopped by `teardown`). */
+export async function proxy(c: Pick<Ctx, "proxies">, b: Broker): Promise<Proxy> {
+  const px = await startProxy(b);
+  c.proxies.push(px);
+  return px;
+}
+
+/** The bundle dialed `b` once and wrote only `hello` (its CONNECT); the stand-in saw no violation. */
+export function assertOneDial(c: Ctx, b: Broker, hello: string): void {
+  const st = c.bundle!.standin;
+  assert.is(st.net.sockets.length, 1);
+  assert.is(st.net.sockets[0].options.port, b.port);
+  assert.equal(st.net.writes, [hello]);
+  assert.equal(st.violations, []);
 }
 
 /** An MQTT.js 3.1.1 client, connected (no reconnect unless `opts` says so). */

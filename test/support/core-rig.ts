@@ -6,8 +6,8 @@
  */
 import { coreClient, type CoreOptions } from "../../src/core/client";
 import { installEmitter } from "../../src/client/emitter";
-import { FakeSocket } from "./tiny-rig";
-import { vclock } from "./virtual";
+import { FakeSocket, espruinoHost } from "./tiny-rig";
+import type { vclock } from "./virtual";
 
 export { FakeSocket };
 export const CONNACK = "20020000";
@@ -90,33 +90,8 @@ export interface CoreRig {
 }
 
 export function coreRig(opts: Partial<CoreOptions> = {}, random = 0.5): CoreRig {
-  const clock = vclock();
-  const socks: FakeSocket[] = [];
-  let dialError: Error | null = null;
-  const live = new Set<unknown>();
-  let off = 0;
-  const c: any = coreClient(
-    Object.assign({ host: "h", port: 1883, clientId: "c" }, opts) as CoreOptions,
-    (target, onOpen) => {
-      if (dialError) throw dialError;
-      const s = new FakeSocket(target, onOpen);
-      socks.push(s);
-      return s;
-    },
-    () => clock.now() + off,
-    (fn, ms) => {
-      const t = clock.setTimer(() => (live.delete(t), fn()), ms);
-      live.add(t);
-      return t;
-    },
-    // Espruino's clearTimeout throws on a timer that already fired, and clears ALL timers when given undefined
-    (t) => {
-      if (!live.has(t)) throw new Error("clearTimer of a timer that is not pending");
-      live.delete(t);
-      clock.clearTimer(t);
-    },
-    () => random,
-  );
+  const h = espruinoHost(random);
+  const c: any = coreClient(Object.assign({ host: "h", port: 1883, clientId: "c" }, opts) as CoreOptions, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
   installEmitter(c);
   const events: string[] = [];
   const errors: any[] = [];
@@ -129,29 +104,50 @@ export function coreRig(opts: Partial<CoreOptions> = {}, random = 0.5): CoreRig 
   c.on("message", (t: string, p: string, m: any) => (msgs.push(t + "=" + bhex(p)), pkts.push(m)));
   const r: CoreRig = {
     c,
-    clock,
-    socks,
+    clock: h.clock,
+    socks: h.socks,
     events,
     errors,
     msgs,
     pkts,
     connacks,
-    s: () => socks[socks.length - 1],
-    failDial: (e) => (dialError = e),
-    timers: () => live.size,
-    skew: (ms) => (off = ms),
+    s: h.s,
+    failDial: h.failDial,
+    timers: h.timers,
+    skew: h.skew,
     open() {
-      const s = socks[socks.length - 1];
+      const s = h.s();
       s.onOpen();
       return s.take();
     },
     up(sp = false) {
-      const s = socks[socks.length - 1];
+      const s = h.s();
       s.onOpen();
       s.take();
       s.data(sp ? CONNACK_SP : CONNACK);
       return s.take();
     },
   };
+  return r;
+}
+
+/** `r` connected: CONNECT and CONNACK done, events cleared. */
+export function connected(r: CoreRig): CoreRig {
+  r.c.connect();
+  r.up();
+  r.events.length = 0;
+  return r;
+}
+
+/** A connected rig that redials 10 ms after a loss, without jitter (CONNECT and CONNACK done, events cleared). */
+export function connRig(opts: any = {}, random = 0.5): CoreRig {
+  return connected(coreRig(Object.assign({ reconnect: { min: 10, jitter: 0 } }, opts), random));
+}
+
+/** A rig whose socket is open, its CONNECT written (and taken), no CONNACK yet. */
+export function openRig(opts: any = {}): CoreRig {
+  const r = coreRig(opts);
+  r.c.connect();
+  r.open();
   return r;
 }

@@ -35,33 +35,55 @@ export class FakeSocket {
   }
 }
 
-export function tinyRig(opts: Partial<TinyOptions> = {}, random = 0.5) {
+/**
+ * What a client factory (src/tiny, src/core) takes from its host, as on a board:
+ * a dial that makes FakeSockets (or throws what `failDial` set), a clock the test
+ * advances (the client's now() can be skewed off it: a wall clock set back or
+ * forward), Espruino's timers (clearing one that is not pending throws) and a
+ * fixed random().
+ */
+export function espruinoHost(random: number) {
   const clock = vclock();
   const socks: FakeSocket[] = [];
-  let dialError: Error | null = null;
   const live = new Set<unknown>();
-  const c: any = tinyClient(
-    Object.assign({ host: "h", port: 1883, clientId: "c" }, opts) as TinyOptions,
-    (target, onOpen) => {
+  let dialError: Error | null = null;
+  let off = 0;
+  return {
+    clock,
+    socks,
+    /** the newest socket */
+    s: () => socks[socks.length - 1],
+    /** make the next dials throw `e` (null: dial again) */
+    failDial: (e: Error | null) => void (dialError = e),
+    /** timers pending */
+    timers: () => live.size,
+    /** set the client's clock (its now()) `ms` off the timers' clock */
+    skew: (ms: number) => void (off = ms),
+    dial: (target: any, onOpen: () => void) => {
       if (dialError) throw dialError;
       const s = new FakeSocket(target, onOpen);
       socks.push(s);
       return s;
     },
-    clock.now,
-    (fn, ms) => {
+    now: () => clock.now() + off,
+    setTimer: (fn: () => void, ms: number) => {
       const t = clock.setTimer(() => (live.delete(t), fn()), ms);
       live.add(t);
       return t;
     },
     // Espruino's clearTimeout throws on a timer that already fired, and clears ALL timers when given undefined
-    (t) => {
+    clearTimer: (t: unknown) => {
       if (!live.has(t)) throw new Error("clearTimer of a timer that is not pending");
       live.delete(t);
       clock.clearTimer(t);
     },
-    () => random,
-  );
+    random: () => random,
+  };
+}
+
+export function tinyRig(opts: Partial<TinyOptions> = {}, random = 0.5) {
+  const h = espruinoHost(random);
+  const c: any = tinyClient(Object.assign({ host: "h", port: 1883, clientId: "c" }, opts) as TinyOptions, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
   installEmitter(c);
   const events: string[] = [];
   for (const e of ["connect", "close", "offline", "reconnect", "end"]) c.on(e, () => events.push(e));
@@ -70,15 +92,15 @@ export function tinyRig(opts: Partial<TinyOptions> = {}, random = 0.5) {
   c.on("message", (t: string, p: string) => msgs.push(t + "=" + Buffer.from(p, "latin1").toString("hex")));
   return {
     c,
-    clock,
-    socks,
+    clock: h.clock,
+    socks: h.socks,
     events,
     msgs,
-    s: () => socks[socks.length - 1],
-    failDial: (e: Error | null) => (dialError = e),
+    s: h.s,
+    failDial: h.failDial,
     /** open the socket and answer CONNACK */
     up() {
-      const s = socks[socks.length - 1];
+      const s = h.s();
       s.onOpen();
       s.data(CONNACK);
       return s.take();

@@ -31,7 +31,7 @@ import type { ClientOptions } from "../client/client";
 import { INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "../entry/board";
 import { backoff, type BackoffOptions } from "../client/backoff";
 import { matches } from "../client/topic";
-import { F, packet, u16 } from "../tiny/packets";
+import { at, F, packet, u16 } from "../tiny/packets";
 import { fromUtf8, toUtf8 } from "./utf8";
 import { UNICODE } from "../features";
 
@@ -99,7 +99,13 @@ interface Entry {
 }
 
 /** Used several times, held once (a `var`: esbuild would inline a `const`). */
-var PROTOCOL = "PROTOCOL";
+var PROTOCOL = "PROTOCOL",
+  TOO_LARGE = "PACKET_TOO_LARGE";
+
+/** Two bytes big-endian at `i` [MQTT-1.5.2]. */
+function at16(s: string, i: number): number {
+  return (at(s, i) << 8) | at(s, i + 1);
+}
 
 /** Not one of the numbers 0, 1, 2. */
 function badQos(q: any): boolean {
@@ -116,7 +122,7 @@ function badTopic(t: any): boolean {
  * build can hold one; a loop, as Espruino's regex classes above \x7f are unreliable.)
  */
 function wide(s: string): any {
-  if (UNICODE) for (var i = 0; i < s.length; ) if (s.charCodeAt(i++) > 255) return 1;
+  if (UNICODE) for (var i = 0; i < s.length; ) if (at(s, i++) > 255) return 1;
 }
 
 /** Not a valid topic filter [MQTT-4.7.1]: empty, `+` not a whole level, `#` not the whole last one, U+0000, no UTF-8 form. */
@@ -194,7 +200,7 @@ export function coreClient(
               : typeof payload != "string" || wide(payload)
                 ? "BAD_PAYLOAD"
                 : // the whole packet: fixed header, topic, packet id, payload
-                  (n = 2 + b.length + (k && 2) + payload.length) + (n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5) > max && "PACKET_TOO_LARGE";
+                  (n = 2 + b.length + (k && 2) + payload.length) + (n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5) > max && TOO_LARGE;
         if (x) return fail(cb, wrenError(x, topic)), me;
         e = { t: topic, u: u16(b.length) + b, p: payload, h: 48 | (k << 1) | (opts.retain ? 1 : 0), cb: cb, n: topic.length + payload.length } as Entry;
         // behind others in the queue, or no room in the window: wait in order
@@ -273,7 +279,7 @@ export function coreClient(
   );
 
   // (a CONNECT that can never go: said now, not as a CONNECT_TIMEOUT per attempt)
-  if (hello.length > max) throw wrenError("PACKET_TOO_LARGE");
+  if (hello.length > max) throw wrenError(TOO_LARGE);
 
   /** Report `err` to `cb`, or as an `error` event. */
   function fail(cb: Cb | undefined, err: Error) {
@@ -330,14 +336,14 @@ export function coreClient(
   /**
    * Track a packet awaiting its ack: an id, then sent now if connected, else
    * on connect. A SUBSCRIBE/UNSUBSCRIBE larger than the maximum packet size
-   * fails now (it could never go). False when refused.
+   * fails now (it could never go; `quiet`: not reported). False when refused.
    */
-  function track(e: Entry) {
+  function track(e: Entry, quiet?: 1) {
     var b = "",
       i = 0;
     if (e.w > 5) {
       for (; i < e.f.length; i++) b += str(e.f[i]) + (e.w < 10 ? F(e.q[i]) : "");
-      if (packet(0, u16(0) + b).length > max) return fail(e.cb, wrenError("PACKET_TOO_LARGE")), false;
+      if (packet(0, u16(0) + b).length > max) return quiet || fail(e.cb, wrenError(TOO_LARGE)), false;
     }
     // the next free id: never 0 [MQTT-2.3.1-1], none in use [MQTT-2.3.1-2]
     for (lastId = (lastId % 65535) + 1, i = 0; i < out.length; ) if (out[i++].i == lastId) (lastId = (lastId % 65535) + 1), (i = 0);
@@ -355,7 +361,7 @@ export function coreClient(
     var b = e.b;
     e.s = now();
     write(e.w == 7 ? "\x62\x02" + u16(e.i) : b);
-    if (e.w < 6) e.b = F(b.charCodeAt(0) | 8) + b.substr(1);
+    if (e.w < 6) e.b = F(at(b, 0) | 8) + b.substr(1);
   }
 
   /** A publish goes now if connected and (QoS > 0) the window has room; `f`: it is the queue's first. */
@@ -480,10 +486,10 @@ export function coreClient(
       p: string;
     // remaining length, at most 4 bytes [MQTT-2.2.3] (j > 5: a 5th one, malformed);
     // past the end x is NaN: & gives 0, the loop stops and j > b.length.
-    for (; (n += ((x = b.charCodeAt(j++)) & 127) * m), x > 127 && j < 6; m *= 128);
-    if (n + j > max || j > 5) return drop("PACKET_TOO_LARGE");
+    for (; (n += ((x = at(b, j++)) & 127) * m), x > 127 && j < 6; m *= 128);
+    if (n + j > max || j > 5) return drop(TOO_LARGE);
     if (j + n > b.length) return;
-    x = (h = b.charCodeAt(0)) >> 4;
+    x = (h = at(b, 0)) >> 4;
     p = b.substr(j, n);
     // consumed before any listener runs: one that throws cannot get the packet again
     buf = b.substr(j + n);
@@ -498,11 +504,11 @@ export function coreClient(
     else if (x == 2) {
       // 1..5: refused [MQTT-3.2.2.3]
       // acknowledge flags: bits 7-1 reserved [MQTT-3.2.2.1]
-      if (p.charCodeAt(0) > 1) return drop("MALFORMED", "2");
-      if ((x = p.charCodeAt(1))) return drop("CONNACK_REFUSED", "" + x);
-      connected(p.charCodeAt(0) & 1);
+      if (at(p, 0) > 1) return drop("MALFORMED", "2");
+      if ((x = at(p, 1))) return drop("CONNACK_REFUSED", "" + x);
+      connected(at(p, 0) & 1);
     } else if (x == 6) {
-      delete in2[(p.charCodeAt(0) << 8) | p.charCodeAt(1)];
+      delete in2[at16(p, 0)];
       // PUBCOMP even for an unknown id, so the server can free it
       write("\x70\x02" + p);
     } else if ((0xab0 >> x) & 1) acked(x, p);
@@ -525,7 +531,7 @@ export function coreClient(
       for (f in subs) a.push(f), g.push(subs[f]);
       // (no callback: a refused filter is an `error` event)
       // one SUBSCRIBE; larger than the maximum packet size: one per filter
-      if (a[0] && !track({ w: 9, f: a, q: g, cb: function (x: any) { if (x && x.code != "PACKET_TOO_LARGE") me.emit("error", x); } } as Entry))
+      if (a[0] && !track({ w: 9, f: a, q: g } as Entry, 1))
         for (f = 0; f < a.length; f++) track({ w: 9, f: [a[f]], q: [g[f]] } as Entry);
     }
     // everything unacknowledged again, in the original order [MQTT-4.4.0-1] (not that
@@ -542,8 +548,8 @@ export function coreClient(
   /** An incoming PUBLISH: ack, then deliver (QoS 2: once, until PUBREL frees the id). */
   function received(h: number, p: string) {
     var q = (h >> 1) & 3,
-      n = (p.charCodeAt(0) << 8) | p.charCodeAt(1),
-      id = q && (p.charCodeAt(n + 2) << 8) | p.charCodeAt(n + 3),
+      n = at16(p, 0),
+      id = q && at16(p, n + 2),
       t: any = fromUtf8(p.substr(2, n)),
       d = in2[id],
       i = 0,
@@ -564,7 +570,7 @@ export function coreClient(
 
   /** PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK (type x, body p). */
   function acked(x: number, p: string) {
-    var id = (p.charCodeAt(0) << 8) | p.charCodeAt(1),
+    var id = at16(p, 0),
       i = 0,
       e: Entry,
       g: any,
@@ -585,7 +591,7 @@ export function coreClient(
     // SUBACK: keep the granted filters, report any refused (0x80); UNSUBACK: forget them
     for (i = 0; x > 7 && i < e.f.length; i++)
       if (x > 9) delete subs[e.f[i]];
-      else if ((g[i] = p.charCodeAt(i + 2)) > 2) err = wrenError("SUBACK_FAILED", e.f[i]);
+      else if ((g[i] = at(p, i + 2)) > 2) err = wrenError("SUBACK_FAILED", e.f[i]);
       else subs[e.f[i]] = e.q[i];
     try {
       if (e.cb) e.cb(err, g);

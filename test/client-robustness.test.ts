@@ -228,4 +228,23 @@ test("inflightWindow -1 (nonsense): read as the default, QoS 1 publishes are sen
   assert.equal(take(hal.c()), ["3206000174000178"]);
 });
 
+test("[MQTT-3.9.3-1] a SUBACK with fewer codes than filters is a protocol error, not a grant: dropped, the SUBSCRIBE resent whole", () => {
+  const { hal, client, events } = setup({ reconnect: { min: 100, jitter: 0 } });
+  const acks: string[] = [];
+  client.subscribe(["a", "b"], { qos: 1 }, (e: any, g: any) => acks.push((e ? e.code : "ok") + " " + JSON.stringify(g)));
+  // SUBSCRIBE id 1: a (QoS 1), b (QoS 1)
+  assert.equal(take(hal.c()), ["820a00010001610100016201"]);
+  hal.c().h.onData(bytes("9003000101"));
+  assert.equal(events, ["error:PROTOCOL", "close", "offline"]);
+  assert.is(hal.c().destroyed, true);
+  assert.equal(acks, []);
+  hal.clock.advance(100);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK));
+  assert.equal(take(hal.c()), ["820a00010001610100016201"]);
+  hal.c().h.onData(bytes("900400010101"));
+  assert.equal(acks, ["ok [1,1]"]);
+});
+
 test.run();

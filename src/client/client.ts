@@ -538,6 +538,8 @@ P.onPacket = function (p: Packet) {
       ack(c, PacketType.PUBREL, id);
       if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
     } else if (e) {
+      // one code per filter [MQTT-3.9.3-1] (5.0 UNSUBACK too [MQTT-3.11.3-1]): fewer would read as granted
+      if (g && g.length != ((e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions).length) return drop(c, PROTOCOL, "" + t);
       // (no entry: a late or duplicate ack, nothing waits for it; acks come
       // mostly in order, and shift() neither copies nor allocates like splice)
       i ? o.splice(i, 1) : o.shift();

@@ -20,16 +20,34 @@ function uncaught(fn: () => void) {
   } catch (e) {}
 }
 
-test("tiny: end() inside a 'reconnect' listener stops the client: no socket opened, no connect after end", () => {
+test("tiny: end() inside a 'reconnect' listener stops the client: the socket just dialled is ended, no connect after end", () => {
   const r = rig({ reconnect: { min: 100 } }, 1);
   r.c.on("reconnect", () => r.c.end());
   r.c.connect();
   r.up();
   r.s().fire("close");
   r.clock.advance(100); // backoff over: dial -> 'reconnect' -> end()
-  if (r.socks.length > 1) r.up(); // (today a second socket is dialled anyway and a CONNACK makes it 'connect')
-  assert.equal(r.events, ["connect", "close", "offline", "reconnect", "end"]);
+  assert.is(r.socks.length, 2);
+  assert.is(r.s().ended, true);
+  r.s().onOpen(); // a late open writes nothing
+  r.s().data("20020000");
+  assert.equal(r.s().take(), []);
+  assert.equal(r.events, ["connect", "close", "offline", "reconnect", "close", "end"]);
   assert.is(r.clock.pending(), 0);
+});
+
+test("tiny: a 'reconnect' listener that throws on every attempt cannot stop the reconnects: the socket is dialled in the same attempt", () => {
+  const r = rig({ reconnect: { min: 100, max: 1000 } }, 1);
+  r.c.on("reconnect", () => {
+    throw new Error("listener");
+  });
+  r.c.connect();
+  r.up();
+  r.s().fire("close");
+  assert.throws(() => r.clock.advance(100), /listener/);
+  assert.is(r.socks.length, 2, "dialled in the same attempt");
+  r.up();
+  assert.equal(r.events, ["connect", "close", "offline", "reconnect", "connect"]);
 });
 
 test("tiny: a 'reconnect' listener that throws does not wedge the client: it dials (or retries) anyway", () => {

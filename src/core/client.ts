@@ -418,7 +418,8 @@ export function coreClient(
       closed = function (e: any) {
         if (s == sock) drop((e = e && e.message) && "NET", e);
       };
-    var r = state;
+    var r = state,
+      x: any;
     state = 2;
     pinging = 0;
     arm(o.connectTimeout || 3e4);
@@ -434,9 +435,12 @@ export function coreClient(
       s.on("error", closed);
       s.on("close", closed);
     } catch (e) {
-      drop("NET", (e as Error).message);
+      x = e;
     }
     if (r) me.emit("reconnect");
+    // a dial that threw (host unknown, no socket free) fails after the event, unless a
+    // listener ended the client (a listener that throws leaves it to the connect timeout)
+    if (x && state == 2) drop("NET", x.message);
   }
 
   /** Close the connection, report `code` if given, then schedule the next attempt (none when `stop`). */

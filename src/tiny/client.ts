@@ -157,14 +157,13 @@ export function tinyClient(
       closed = function (e: any) {
         if (s == sock) drop((e = e && e.message) && "NET", e);
       };
-    var r = state;
+    var r = state,
+      x: any;
     state = 2;
     pinging = 0;
     arm(3e4);
-    // (the timer first: a listener that throws leaves a client that still retries,
-    // and one that calls end() or connect() leaves nothing for this dial to do)
-    if (r) me.emit("reconnect");
-    if (sock || state < 2) return;
+    // (the timer and socket first: a listener that throws leaves a client that still
+    // retries, one that calls end() closes this socket, connect() does nothing)
     try {
       s = sock = connect(o, function () {
         if (s == sock) send(hello);
@@ -175,8 +174,12 @@ export function tinyClient(
       s.on("error", closed);
       s.on("close", closed);
     } catch (e) {
-      drop("NET", (e as Error).message);
+      x = e;
     }
+    if (r) me.emit("reconnect");
+    // a dial that threw (host unknown, no socket free) fails after the event, unless a
+    // listener ended the client (a listener that throws leaves it to the connect timeout)
+    if (x && state == 2) drop("NET", x.message);
   }
 
   /** Close the connection, report `code` if given, then schedule the next attempt (none when `stop`). */

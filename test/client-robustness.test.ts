@@ -247,4 +247,20 @@ test("[MQTT-3.9.3-1] a SUBACK with fewer codes than filters is a protocol error,
   assert.equal(acks, ["ok [1,1]"]);
 });
 
+test("a route handler that unsubscribes its own filter does not rob the next matching route of the message", () => {
+  const { hal, client } = setup();
+  const got: string[] = [];
+  // a one-shot pattern: wait for one (retained) message, then unsubscribe
+  client.route("cfg", () => {
+    got.push("once");
+    client.unsubscribe("cfg");
+  });
+  client.route("+", () => got.push("all"));
+  // PUBLISH cfg "1", then cfg "2"
+  hal.c().h.onData(bytes("30060003636667" + "31"));
+  assert.equal(got, ["once", "all"]);
+  hal.c().h.onData(bytes("30060003636667" + "32"));
+  assert.equal(got, ["once", "all", "all"]);
+});
+
 test.run();

@@ -152,7 +152,7 @@ test("QoS 2 incoming: exactly once across redelivery until PUBREL [MQTT-4.3.3]",
   assert.equal(take(hal.c()), ["50020007"]);
 });
 
-test("persistent session: unacked PUBLISH resent with DUP and PUBREL resent, in original order [MQTT-4.4.0-1]", () => {
+test("persistent session: unacked PUBLISH resent with DUP in original order [MQTT-4.4.0-1], PUBREL resent in PUBREC order [MQTT-4.6.0-4]", () => {
   const { hal, client, events } = setup({ clean: false, reconnect: { min: 1000, jitter: 0 } });
   const log: string[] = [];
   client.publish("t", "a", { qos: 1 }, (e) => log.push("a" + (e || "")));
@@ -170,8 +170,9 @@ test("persistent session: unacked PUBLISH resent with DUP and PUBREL resent, in 
   hal.c().h.onOpen();
   assert.equal(take(hal.c()), ["100d00044d5154540400003c000163"]);
   hal.c().h.onData(bytes(CONNACK_SP));
-  // DUP flag 08; PUBREL for b; then the queued d with a fresh id
-  assert.equal(take(hal.c()), ["3a060001740001" + "61", "62020002", "3a060001740003" + "63", "32060001740004" + "64"]);
+  // DUP flag 08, PUBLISH in the order first sent; the PUBREL for b, whose PUBREC came after
+  // c was sent; then the queued d with a fresh id
+  assert.equal(take(hal.c()), ["3a060001740001" + "61", "3a060001740003" + "63", "62020002", "32060001740004" + "64"]);
   hal.c().h.onData(bytes("40020001 70020002 40020003 40020004"));
   assert.equal(log, ["a", "b", "c", "d"]);
   assert.equal(events, ["close", "offline", "reconnect", "connect"]);

@@ -171,6 +171,7 @@ const SHIPPED: Record<string, { alphabet: string[]; cases: string[] }> = {
     alphabet: ["a", "/", "+", "#", "\0", "$"],
     cases: ["", "a/+", "+", "#", "a/#", "a/#/b", "a+", "+a", "a/+/b", "/+/", "+/+", "a#", "#/", "a\0", "++", "##"],
   },
+  "/\\0/": { alphabet: ["a", "\0", "0", "\\", "é"], cases: ["client", "a\0b", "\0", "", "0"] },
   "/^[+#]/": { alphabet: ["a", "/", "+", "#", "$"], cases: ["", "+", "#", "a/+", "+/a", "$SYS"] },
   "/s/": { alphabet: ["m", "q", "t", "s", "l", "c", "p"], cases: ["mqtt", "mqtts", "tcp", "tls", "ssl", "", "s"] },
   "/[EY]-----([^-]+)/": {

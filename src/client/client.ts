@@ -356,7 +356,8 @@ P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, o
   if (fn(options)) cb = options;
   // the filters `f`: an array, or an object filter: qos
   for (k in f) {
-    s = { topic: f.push ? f[k] : k, qos: f.push ? o.qos || 0 : f[k] };
+    // (on Espruino for-in gives a key like "123" as a number)
+    s = { topic: f.push ? f[k] : "" + k, qos: f.push ? o.qos || 0 : f[k] };
     if (V5) {
       s.nl = o.nl;
       s.rap = o.rap;
@@ -387,8 +388,9 @@ P.unsubscribe = function (filter: string | string[], options?: { properties?: Pr
   p = { type: PacketType.UNSUBSCRIBE, unsubscriptions: f } as UnsubscribePacket;
   if (V5 && options) p.properties = (options as { properties?: Properties }).properties;
   // then drop the filters' routes and subscriptions
+  // (into a new array: a handler unsubscribing while msg() walks the old one skips no route)
   if (track(c, p, cb, PacketType.UNSUBACK))
-    for (i = 0; i < f.length; i++) {
+    for (c._r = r = r.slice(), i = 0; i < f.length; i++) {
       for (j = r.length - 2; j >= 0; j -= 2) if (r[j] == f[i]) r.splice(j, 2);
       delete c._subs[f[i]];
     }
@@ -536,7 +538,8 @@ P.onPacket = function (p: Packet) {
       // (3.1.1 has no reason codes: the core build folds the test away)
       // PUBREL even for an unknown id, so the server can free it
       ack(c, PacketType.PUBREL, id);
-      if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c));
+      // PUBRELs go (and after a reconnect go again) in PUBREC order [MQTT-4.6.0-4]
+      if (e) (e.w = PacketType.PUBCOMP), (e.t = now(c)), o.push(o.splice(i, 1)[0]);
     } else if (e) {
       // one code per filter [MQTT-3.9.3-1] (5.0 UNSUBACK too [MQTT-3.11.3-1]): fewer would read as granted
       if (g && g.length != ((e.p as SubscribePacket).subscriptions || (e.p as UnsubscribePacket).unsubscriptions).length) return drop(c, PROTOCOL, "" + t);

@@ -159,6 +159,7 @@ export function coreClient(
     lastSent: number, // the keepalive runs from the last send [MQTT-3.1.2-23]
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
+    since: number, // when the connection's CONNACK came
     k: any = o.keepalive,
     ka = (k == null ? KEEPALIVE : k) * 1e3,
     w = o.will,
@@ -215,7 +216,8 @@ export function coreClient(
         opts = opts || {};
         if (typeof f == "string") f = [f];
         // an array (all at opts.qos) or {filter: qos}
-        for (i in f) a.push(f.push ? f[i] : i), g.push(f.push ? opts.qos || 0 : f[i]);
+        // (an array, or {filter: qos}: on Espruino for-in gives a key like "123" as a number)
+        for (i in f) a.push(f.push ? f[i] : "" + i), g.push(f.push ? opts.qos || 0 : f[i]);
         for (i = 0; i < a.length || !i; i++) if (badFilter(a[i]) || badQos(g[i])) return fail(cb, wrenError("BAD_FILTER", a[i])), me;
         if (track({ w: 9, f: a, q: g, cb: cb } as Entry) && opts.handler) for (i = 0; i < a.length; ) me.route(a[i++], opts.handler);
         return me;
@@ -227,7 +229,8 @@ export function coreClient(
         for (; i < f.length || !i; i++) if (badFilter(f[i])) return fail(cb, wrenError("BAD_FILTER", f[i])), me;
         // the filters' routes go now; the subscription once UNSUBACK came
         if (track({ w: 11, f: f, cb: cb } as Entry))
-          for (i = 0; i < f.length; i++) for (j = routes.length - 2; j >= 0; j -= 2) if (routes[j] == f[i]) routes.splice(j, 2);
+          // (a new array: a handler unsubscribing while received() walks the old one skips no route)
+          for (routes = routes.slice(), i = 0; i < f.length; i++) for (j = routes.length - 2; j >= 0; j -= 2) if (routes[j] == f[i]) routes.splice(j, 2);
         return me;
       },
       route: function (f: string, h: CoreHandler) {
@@ -262,8 +265,10 @@ export function coreClient(
 
   // caller errors in the options: thrown now, nothing is sent. Keepalive is two
   // bytes of whole seconds [MQTT-3.1.2-10]; a will topic is a topic name.
-  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || typeof w.payload != "string" || wide(w.payload))))
+  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || typeof w.payload != "string" || wide(w.payload) || w.payload.length > 65535)))
     throw wrenError("BAD_OPTION", w ? "will" : "keepalive");
+  // no U+0000 in a client id or user name [MQTT-1.5.3-2] (a password is binary data)
+  if (/\0/.test(o.clientId + (u || ""))) throw wrenError("BAD_STRING");
   // CONNECT, made once: protocol "MQTT" level 4; clean session (a zero-byte id needs it
   // [MQTT-3.1.3-7]); will [MQTT-3.1.2-9..15]; a password only with a username [MQTT-3.1.2-22]
   k = u != null && o.password != null;
@@ -317,7 +322,9 @@ export function coreClient(
 
   /** The earliest ack timeout (Infinity: none). */
   function ackDue() {
-    for (var d = 1 / 0, i = 0, a = o.ackTimeout; a && i < out.length; ) d = Math.min(d, out[i++].s + a);
+    for (var d = 1 / 0, i = 0, a = o.ackTimeout, t = now(), e: Entry; a && (e = out[i++]); d = Math.min(d, e.s + a))
+      // (a send time after now: the clock was set back, the wait runs from now)
+      if (e.s > t) e.s = t;
     return d;
   }
 
@@ -453,6 +460,9 @@ export function coreClient(
     buf = "";
     state = stop ? 0 : 1;
     me.connected = false;
+    // keepalive off: no check ever resets the backoff while connected; a minute
+    // connected does (a broker that kicks at once still gets no storm)
+    if (up && !ka && now() - since >= 6e4) attempt = 0;
     // the next attempt is armed before any event: a listener that throws cannot stop
     // the retries, one that calls end() clears it (|| 1: backoff may give 0)
     arm(!stop && (backoff(attempt++, r || {}, random()) || 1));
@@ -528,11 +538,12 @@ export function coreClient(
       g: number[] = [],
       f: any;
     state = 3;
+    since = now();
     me.connected = true;
     if (!sp) {
       // a new session: the server forgot our subscriptions and its QoS 2 ids
       in2 = {};
-      for (f in subs) a.push(f), g.push(subs[f]);
+      for (f in subs) a.push("" + f), g.push(subs[f]);
       // (no callback: a refused filter is an `error` event)
       // one SUBSCRIBE; larger than the maximum packet size: one per filter
       if (a[0] && !track({ w: 9, f: a, q: g } as Entry, 1))
@@ -555,7 +566,7 @@ export function coreClient(
       n = at16(p, 0),
       id = q && at16(p, n + 2),
       t: any = fromUtf8(p.substr(2, n)),
-      d = in2[id],
+      d: any = in2[id],
       i = 0,
       m: any;
     // QoS 3 [MQTT-3.3.1-4], no id at QoS > 0 [MQTT-2.3.1-1], a topic past the end, empty,
@@ -568,7 +579,7 @@ export function coreClient(
     if (!d) {
       m = { topic: t, payload: p, qos: q, retain: !!(h & 1), dup: !!(h & 8), messageId: id };
       me.emit("message", t, p, m);
-      for (; i < routes.length; i += 2) if (matches(routes[i], t)) routes[i + 1](t, p, m);
+      for (d = routes; i < d.length; i += 2) if (matches(d[i], t)) d[i + 1](t, p, m);
     }
   }
 
@@ -583,7 +594,8 @@ export function coreClient(
     if (x == 5) {
       // PUBREL even for an unknown id, so the server can free it
       write("\x62\x02" + p);
-      if (e) (e.w = 7), (e.s = now());
+      // PUBRELs go (and after a reconnect go again) in PUBREC order [MQTT-4.6.0-4]
+      if (e) (e.w = 7), (e.s = now()), out.push(out.splice(i, 1)[0]);
       return;
     }
     // no entry: a late or duplicate ack, nothing waits for it

@@ -7,17 +7,15 @@
  * numeric-looking property name ("123", an array index) as a NUMBER
  * (src/jsparse.c jspeStatementFor -> jsvCopyNameOnly turns an int name into
  * JSV_INTEGER; every `o[k]` access stores such a key as an int name through
- * jsvAsArrayIndex). `espruinoForIn` below builds the client with every for-in
- * rewritten to do the same, so that difference can be tested in Node.
+ * jsvAsArrayIndex). test/support/espruino-keys.ts builds the client with every
+ * for-in rewritten to do the same, so that difference can be tested in Node.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { build } from "esbuild";
-import * as acorn from "acorn";
-import { fileURLToPath } from "node:url";
 import { coreRig as rig, connRig as conn, pubHex, CONNACK } from "./support/core-rig";
 import { espruinoHost } from "./support/tiny-rig";
 import { installEmitter } from "../src/client/emitter";
+import { buildWithEspruinoKeys } from "./support/espruino-keys";
 
 /** Drop the connection and reconnect after the backoff; returns the writes after CONNECT + CONNACK. */
 function bounce(r: ReturnType<typeof conn>, sp: boolean) {
@@ -38,49 +36,12 @@ function untilDial(r: ReturnType<typeof rig>, limit = 1e6) {
   return r.clock.now() - t;
 }
 
-// ---- Espruino's for-in, emulated ----
-
-/** The key Espruino's for-in gives for property name `k`: a canonical array index is a number. */
-function espruinoKey(k: string): string | number {
-  return /^(0|[1-9][0-9]{0,8})$/.test(k) ? +k : k;
-}
-
-let forInModule: Promise<any> | undefined;
-
-/** src/core/client.ts bundled, every `for (k in o) body` made `for (k in o) { k = espruinoKey(k); body }`. */
-function espruinoForIn(): Promise<any> {
-  return (forInModule ||= (async () => {
-    const entry = fileURLToPath(new URL("../src/core/client.ts", import.meta.url));
-    const out = await build({ entryPoints: [entry], bundle: true, format: "cjs", platform: "neutral", write: false, logLevel: "silent" });
-    let code = out.outputFiles[0].text;
-    const ast: any = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
-    const edits: [number, string][] = [];
-    let loops = 0;
-    (function walk(n: any): void {
-      if (n.type === "ForInStatement") {
-        const name = n.left.type === "VariableDeclaration" ? n.left.declarations[0].id.name : n.left.name;
-        edits.push([n.body.start, "{" + name + "=__espruinoKey(" + name + ");"], [n.body.end, "}"]);
-        loops++;
-      }
-      for (const k of Object.keys(n)) {
-        const v = n[k];
-        if (Array.isArray(v)) for (const c of v) c && typeof c.type === "string" && walk(c);
-        else if (v && typeof v.type === "string") walk(v);
-      }
-    })(ast);
-    // (the client has two: subscribe's filters, and the resubscription of `subs`)
-    assert.ok(loops >= 2, "for-in loops found: " + loops);
-    edits.sort((a, b) => b[0] - a[0]);
-    for (const [at, s] of edits) code = code.slice(0, at) + s + code.slice(at);
-    const module: any = { exports: {} };
-    new Function("module", "exports", "__espruinoKey", code)(module, module.exports, espruinoKey);
-    return module.exports;
-  })());
-}
+// ---- Espruino's for-in, emulated (./support/espruino-keys) ----
 
 /** A core client built with Espruino's for-in on the core rig's host (Espruino-like sockets and timers). */
 async function espruinoRig(opts: any = {}) {
-  const { coreClient } = await espruinoForIn();
+  // (the client has two for-in loops: subscribe's filters, and the resubscription of `subs`: 4 edits)
+  const { coreClient } = await buildWithEspruinoKeys("core/client.ts", 4);
   const h = espruinoHost(0.5);
   const c: any = coreClient(Object.assign({ host: "h", port: 1883, clientId: "c", reconnect: { min: 10, jitter: 0 } }, opts), h.dial, h.now, h.setTimer, h.clearTimer, h.random);
   installEmitter(c);

@@ -8,6 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { encode } from "../src/codec/encode";
 import { bytes, canon, decodeAll, mqttGenerate, mqttParse } from "./support/oracle";
+import { buildWithEspruinoKeys } from "./support/espruino-keys";
 
 const PACKETS: any[] = [
   {
@@ -37,6 +38,16 @@ test("every 5.0 property encodes as mqtt-packet reads it and decodes back", () =
     }
   }
   assert.is(names.size, 27);
+});
+
+test("5.0 user property with a numeric-looking name ('123') on Espruino's for-in (the name a number): written as the string, as on V8", async () => {
+  // (the user-property loop is the encoder's only for-in: 2 edits)
+  const esp = await buildWithEspruinoKeys("codec/encode.ts", 2);
+  const p = { type: 3, topic: "t", payload: new Uint8Array(0), qos: 0, properties: { userProperties: { "123": "v" } } };
+  const hex = (b: any) => Buffer.from(b).toString("hex");
+  // PUBLISH 5.0: topic "t", properties 9 bytes: 0x26, "123", "v"
+  assert.is(hex(esp.encode(p, 5)), "300d" + "000174" + "09" + "26" + "0003313233" + "000176");
+  assert.is(hex(esp.encode(p, 5)), hex(encode(p as any, 5)));
 });
 
 test.run();

@@ -6,7 +6,9 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { tinyRig as rig, FakeSocket, CONNACK } from "./support/tiny-rig";
+import { tinyRig as rig, FakeSocket, CONNACK, espruinoHost } from "./support/tiny-rig";
+import { buildWithEspruinoKeys } from "./support/espruino-keys";
+import { installEmitter } from "../src/client/emitter";
 import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
 import { runDuk } from "../scripts/lib/duk";
 import { buildBoardBundle } from "../scripts/lib/bundle";
@@ -227,6 +229,31 @@ print(log.join("\\n"));
   assert.is(r.stderr || "", "");
   assert.not.match(r.stdout, /s3cret/, r.stdout); // today: "socket tls=false", "wire ....MQTT.....dk..u..s3cret"
   assert.not.match(r.stdout, /socket tls=false/);
+});
+
+test("tiny on Espruino's Object.keys (a numeric-looking name is a number): filters '123' and '0' are subscribed again on reconnect as strings", async () => {
+  // (one rewrite: the resubscription's Object.keys(subs))
+  const { tinyClient } = await buildWithEspruinoKeys("tiny/client.ts", 1);
+  const h = espruinoHost(1);
+  const c: any = tinyClient({ host: "h", port: 1883, clientId: "c", reconnect: { min: 10 } }, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
+  installEmitter(c);
+  const errors: string[] = [];
+  c.on("error", (e: any) => errors.push(e.code));
+  const up = () => {
+    h.s().onOpen();
+    h.s().take();
+    h.s().data(CONNACK);
+    return h.s().take();
+  };
+  c.connect();
+  up();
+  c.subscribe(["123", "0"]);
+  assert.equal(h.s().take(), ["820c0001" + "0003313233" + "00" + "000130" + "00"]);
+  h.s().fire("close");
+  h.clock.advance(10);
+  // (Object.keys order: integer names first, ascending, as in V8)
+  assert.equal(up(), ["820c0002" + "000130" + "00" + "0003313233" + "00"]);
+  assert.equal(errors, []);
 });
 
 test.run();

@@ -56,7 +56,8 @@ export function wProps(o: Properties | undefined, t: number): void {
             a = isStr(v[k]) ? [v[k]] : v[k];
             for (j = 0; j < a.length; j++) {
               w8(i);
-              wStr(k);
+              // (as a string: on Espruino for-in gives a name like "123" as a number)
+              wStr("" + k);
               wStr(a[j]);
             }
           }

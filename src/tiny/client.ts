@@ -219,7 +219,8 @@ export function tinyClient(
         state = 3;
         // the keepalive runs from the CONNECT [MQTT-3.1.2-23]
         arm(ka && Math.max(1, lastSent + ka - now()));
-        subscribe(Object.keys(subs));
+        // (as strings: on Espruino Object.keys gives a name like "123" as a number)
+        subscribe(Object.keys(subs).map(String));
         me.emit("connect");
       } else if (x == 3) {
         // QoS 0 subscriptions: the broker sends nothing above QoS 0 [MQTT-3.8.4-6]

@@ -119,10 +119,11 @@ function badTopic(t: any): boolean {
 
 /**
  * A char above U+00FF, which is no byte: payloads are bytes. (Only a Unicode
- * build can hold one; a loop, as Espruino's regex classes above \x7f are unreliable.)
+ * build can hold one: called `UNICODE &&`; a loop, as Espruino's regex classes
+ * above \x7f are unreliable.)
  */
 function wide(s: string): any {
-  if (UNICODE) for (var i = 0; i < s.length; ) if (at(s, i++) > 255) return 1;
+  for (var i = 0; i < s.length; ) if (at(s, i++) > 255) return 1;
 }
 
 /** Not a valid topic filter [MQTT-4.7.1]: empty, `+` not a whole level, `#` not the whole last one, U+0000, no UTF-8 form. */
@@ -198,7 +199,7 @@ export function coreClient(
             ? "BAD_TOPIC"
             : badQos(k)
               ? "BAD_QOS"
-              : typeof payload != "string" || wide(payload)
+              : typeof payload != "string" || (UNICODE && wide(payload))
                 ? "BAD_PAYLOAD"
                 : // the whole packet: fixed header, topic, packet id, payload
                   (n = 2 + b.length + (k && 2) + payload.length) + (n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5) > max && TOO_LARGE;
@@ -265,7 +266,7 @@ export function coreClient(
 
   // caller errors in the options: thrown now, nothing is sent. Keepalive is two
   // bytes of whole seconds [MQTT-3.1.2-10]; a will topic is a topic name.
-  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || typeof w.payload != "string" || wide(w.payload) || w.payload.length > 65535)))
+  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || typeof w.payload != "string" || (UNICODE && wide(w.payload)) || w.payload.length > 65535)))
     throw wrenError("BAD_OPTION", w ? "will" : "keepalive");
   // no U+0000 in a client id or user name [MQTT-1.5.3-2] (a password is binary data)
   if (/\0/.test(o.clientId + (u || ""))) throw wrenError("BAD_STRING");

@@ -7,16 +7,11 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
+import { dukBundleScript } from "./support/duk-bundle";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
 
-// Espruino gives every object on/emit; Duktape does not.
-const OBJECT_EVENTS = `
-Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k = "#on" + ev; if (!this[k]) Object.defineProperty(this, k, { value: [], writable: true }); this[k].push(fn); return this; } });
-Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
-`;
 
 /**
  * Build a board bundle and run it in Duktape over the stand-in (`before`: ahead
@@ -29,7 +24,7 @@ async function runBundle(boardId: string, profile: "tiny" | "core" | "full", dri
     throw new Error("duk (Duktape) is not installed: apt-get install duktape");
   }
   const b = await buildBoardBundle(loadBoard(boardId), profile);
-  const r = runDuk(before + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + between + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
+  const r = runDuk(dukBundleScript(b.code, driver, { before, between }));
   assert.is(r.stderr || "", "");
   return r.stdout.trim().split("\n");
 }

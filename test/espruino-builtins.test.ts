@@ -8,22 +8,20 @@
  *   caps its maximum packet size below that; the core bundle holds packets
  *   as strings and has no such limit, only the board's maximum packet size;
  * - ESP32/ESP8266 strings are bytes: a received character above U+00FF
- *   becomes "?" (core and full), Espruino's Linux build keeps it.
+ *   becomes "?" (core and full), Espruino's Linux build keeps it;
+ * - a numeric-looking property name comes out of for-in and Object.keys as a
+ *   number (the emulation itself; every Duktape bundle test runs on it, see
+ *   test/support/duk-bundle.ts).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
+import { dukBundleScript } from "./support/duk-bundle";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
-import { ESPRUINO_ARRAY_LENGTH_DUK, ESPRUINO_BYTE_STRINGS_DUK, espruinoArrayLengths } from "../scripts/lib/espruino-builtins";
+import { ESPRUINO_ARRAY_LENGTH_DUK, ESPRUINO_KEYS_DUK, espruinoArrayLengths, espruinoKeys, espruinoKeysRewrite } from "../scripts/lib/espruino-builtins";
 import { checkEs5 } from "../scripts/lib/es5check";
 
-// Espruino gives every object on/emit; Duktape does not.
-const OBJECT_EVENTS = `
-Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k = "#on" + ev; if (!this[k]) Object.defineProperty(this, k, { value: [], writable: true }); this[k].push(fn); return this; } });
-Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
-`;
 
 function needDuk(): void {
   if (hasDuk()) return;
@@ -38,6 +36,50 @@ test("emulation: a length assignment leaves an array's elements (as on Espruino)
   const r = runDuk(ESPRUINO_ARRAY_LENGTH_DUK + src);
   assert.is(r.stderr, "");
   assert.is(r.stdout.trim(), "1,2,3,4 2 hi!");
+});
+
+test("emulation: for-in and Object.keys give a numeric-looking name as a number (as on Espruino), other names stay strings", () => {
+  needDuk();
+  const plain = 'var o = {"123": 1, a: 2}, t = []; for (var k in o) t.push(typeof k); print(t.join(","), Object.keys(o).map(function (k) { return typeof k; }).join(","));';
+  const src = espruinoKeys(plain);
+  assert.ok(src.includes("{k=__espruinoKey(k);t.push(typeof k);}") && src.includes("__espruinoKeys(o)"), src);
+  const r = runDuk(ESPRUINO_KEYS_DUK + src);
+  assert.is(r.stderr, "");
+  assert.is(r.stdout.trim(), "number,string number,string");
+  // without the rewrite, Duktape (like V8) gives strings: the emulation is what differs
+  assert.is(runDuk(ESPRUINO_KEYS_DUK + plain).stdout.trim(), "string,string string,string");
+  // which names: digits only, no leading zero, up to 2^31 - 1 (src/jsvar.c jsvAsArrayIndex); a one-statement
+  // body and a nested for-in keep their meaning; a non-numeric name is the very same string
+  const names = ["0", "7", "123", "2147483647", "2147483648", "01", "-1", "1.5", "1e3", " 1", "", "a", "x1"];
+  const r2 = runDuk(
+    ESPRUINO_KEYS_DUK +
+      espruinoKeys(
+        "var o = {}, n = " + JSON.stringify(names) + ", out = [];\n" +
+          "for (var i = 0; i < n.length; i++) o[n[i]] = i;\n" +
+          "for (var k in o) if (1) out.push(typeof k == 'number' ? k : JSON.stringify(k));\n" +
+          "var ks = Object.keys(o), same = 0, nest = '';\n" +
+          "for (var a in {x: 1}) for (var b in {'5': 1}) nest += typeof a + ' ' + typeof b;\n" +
+          "for (var j = 0; j < ks.length; j++) if (ks[j] === out[j] || JSON.stringify(ks[j]) === out[j]) same++;\n" +
+          "print(out.join(' ') + ' | ' + nest + ' | ' + same);",
+      ),
+  );
+  assert.is(r2.stderr, "");
+  // (Duktape lists array indices first, ascending, then the rest; Espruino keeps a plain object's names in insertion
+  // order, src/jsvar.c jsvAddName: the names are inserted in an order both agree on)
+  assert.is(r2.stdout.trim(), '0 7 123 2147483647 "2147483648" "01" "-1" "1.5" "1e3" " 1" "" "a" "x1" | string number | 13');
+});
+
+test("emulation: the numeric-key rewrite reaches every board bundle's for-in and Object.keys", async () => {
+  // (tiny: the resubscription's Object.keys; core: subscribe's filters, the resubscription, the options
+  // merges; full: the class client's loops, properties, options)
+  const seen: string[] = [];
+  for (const profile of ["tiny", "core", "full"] as const) {
+    const b = await buildBoardBundle(loadBoard("esp32"), profile);
+    const r = espruinoKeysRewrite(b.code);
+    seen.push(profile + " " + r.forIns + " " + r.keys);
+    assert.not.match(r.code, /\bObject\.keys\b/, profile);
+  }
+  assert.equal(seen, ["tiny 0 1", "core 4 0", "full 6 0"]);
 });
 
 test("es5check rejects .length assignments", () => {
@@ -67,9 +109,7 @@ m.on("message", function (topic, payload) { log.push(topic + "=" + E.toString(pa
 __standin.run(100);
 print(log.join("\\n"));
 `;
-    const code = espruinoArrayLengths(b.code);
-    const script = ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + ESPRUINO_ARRAY_LENGTH_DUK + "var exports = {};\n(function (exports) {\n" + code + "\n})(exports);\n" + driver;
-    const r = runDuk(script);
+    const r = runDuk(dukBundleScript(b.code, driver));
     assert.is(r.stderr, "");
     assert.equal(r.stdout.trim().split("\n"), [long + "=1", short + "=2"]);
   });
@@ -105,7 +145,7 @@ async function bigPublish(profile: "core" | "full", max: number | undefined, big
   needDuk();
   const b = await buildBoardBundle(loadBoard("esp32"), profile);
   const vars = `var MAX = ${max}, BIG = ${big}, FITS = ${fits};\n`;
-  const r = runDuk(vars + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + BIG_DRIVER);
+  const r = runDuk(dukBundleScript(b.code, BIG_DRIVER, { before: vars }));
   assert.is(r.stderr, "");
   return r.stdout.trim().split("\n");
 }
@@ -163,7 +203,7 @@ for (const profile of ["core", "full"] as const) {
     const esp = await buildBoardBundle(loadBoard("esp32"), profile);
     const linux = await buildBoardBundle(loadBoard("linux"), profile);
     const run = (code: string, bytes: boolean) =>
-      runDuk("var UNI = " + !bytes + ";\n" + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + (bytes ? ESPRUINO_BYTE_STRINGS_DUK : "") + "var exports = {};\n(function (exports) {\n" + code + "\n})(exports);\n" + UNICODE_DRIVER);
+      runDuk(dukBundleScript(code, UNICODE_DRIVER, { before: "var UNI = " + !bytes + ";\n", byteStrings: bytes }));
     const a = run(esp.code, true);
     assert.is(a.stderr, "");
     // 70 2f 3f: "p/?"; 70 2f e9: "p/é"; the payload e2 82 ac stays three bytes

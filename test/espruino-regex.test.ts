@@ -12,6 +12,7 @@ import * as acorn from "acorn";
 import fc from "fast-check";
 import { espruinoRegExp, espruinoRe, ESPRUINO_REGEX_DUK, type EspruinoRegExpLike } from "../scripts/lib/espruino-regex";
 import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
+import { dukBundleScript } from "./support/duk-bundle";
 import { checkRegex, REGEX_RULES } from "../scripts/lib/regex-check";
 import { checkEs5 } from "../scripts/lib/es5check";
 import { hasDuk, runDuk, ESPRUINO_PRELUDE } from "../scripts/lib/duk";
@@ -388,11 +389,6 @@ test("Duktape: the stand-in and the check-bundles prelude both install the engin
   }
 });
 
-// Espruino gives every object on/emit; Duktape does not.
-const OBJECT_EVENTS = `
-Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k = "#on" + ev; if (!this[k]) Object.defineProperty(this, k, { value: [], writable: true }); this[k].push(fn); return this; } });
-Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
-`;
 
 const URL_DRIVER = `
 var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
@@ -421,7 +417,7 @@ for (const profile of ["core", "full"] as const) {
     needDuk();
     const b = await buildBoardBundle(loadBoard("esp32"), profile);
     // (full: a full battery on D35, so the configured keepalive applies)
-    const r = runDuk("var __standinOptions = { analog: { D35: 0.65 } };\n" + ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + URL_DRIVER);
+    const r = runDuk(dukBundleScript(b.code, URL_DRIVER, { before: "var __standinOptions = { analog: { D35: 0.65 } };\n" }));
     assert.is(r.stderr || "", "");
     const hexs = (s: string) => Buffer.from(s, "latin1").toString("hex");
     // CONNECT 3.1.1: flags c2 (username, password, clean), keepalive 30, "dk", "user", "pw"

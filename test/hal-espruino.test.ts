@@ -19,6 +19,7 @@ import { virtualClock } from "../src/hal/memory/clock";
 import { createClient, installEmitter, Client } from "../src/client/index";
 import { installEspruino, ESPRUINO_STANDIN_DUK, type Standin } from "./support/espruino-standin";
 import { recorder, tcpServer, until, sleep } from "./support/hal-rigs";
+import { dukBundleScript } from "./support/duk-bundle";
 
 installEmitter(Client.prototype);
 
@@ -531,7 +532,7 @@ print(log.join("|"));
 print("violations " + __standin.violations.length);
 `;
   const b = await bundleEspruino({ stdin: { contents: entry, resolveDir: process.cwd() }, defines: profileDefines("full") });
-  const r = runDuk(ESPRUINO_STANDIN_DUK + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
+  const r = runDuk(dukBundleScript(b.code, driver));
   assert.is(r.err, "");
   assert.is(
     r.out.trim(),

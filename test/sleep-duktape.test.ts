@@ -8,16 +8,11 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
+import { dukBundleScript } from "./support/duk-bundle";
 import { hasDuk, runDuk } from "../scripts/lib/duk";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
 
-// Espruino gives every object on/emit; Duktape does not.
-const OBJECT_EVENTS = `
-Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k = "#on" + ev; if (!this[k]) Object.defineProperty(this, k, { value: [], writable: true }); this[k].push(fn); return this; } });
-Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
-`;
 
 // The scripted broker: CONNACK (session present), PUBACK only once `acking`.
 const DRIVER = `
@@ -58,16 +53,9 @@ async function boots(wake: number): Promise<string[]> {
     throw new Error("duk (Duktape) is not installed: apt-get install duktape");
   }
   const b = await buildBoardBundle(loadBoard("esp32"), "full");
-  const script =
-    "var WAKE = " + wake + ";\n" +
-    // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
-    "var __standinOptions = { analog: { D35: 0.65 } };\n" +
-    ESPRUINO_STANDIN_DUK +
-    OBJECT_EVENTS +
-    "function boot() {\n  var exports = {};\n  (function (exports) {\n" +
-    b.code +
-    "\n  })(exports);\n  return exports;\n}\n" +
-    DRIVER;
+  // a full battery (D35 through the 1:2 divider: 0.65 x 3.3 V x 2 = 4.29 V): the configured keepalive applies
+  const before = "var WAKE = " + wake + ";\nvar __standinOptions = { analog: { D35: 0.65 } };\n";
+  const script = dukBundleScript(b.code, DRIVER, { before, boot: true });
   const r = runDuk(script);
   assert.is(r.stderr || "", "");
   return r.stdout.trim().split("\n");

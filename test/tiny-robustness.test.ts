@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { tinyRig as rig, FakeSocket, CONNACK, espruinoHost } from "./support/tiny-rig";
 import { buildWithEspruinoKeys } from "./support/espruino-keys";
 import { installEmitter } from "../src/client/emitter";
-import { ESPRUINO_STANDIN_DUK } from "./support/espruino-standin";
+import { dukBundleScript } from "./support/duk-bundle";
 import { runDuk } from "../scripts/lib/duk";
 import { buildBoardBundle } from "../scripts/lib/bundle";
 import { loadBoard } from "../scripts/lib/boards";
@@ -203,10 +203,6 @@ test("tiny: a PUBLISH before CONNACK [MQTT-3.2.0-1] and a second CONNACK are pro
   assert.ok(b.s().ended);
 });
 
-const OBJECT_EVENTS = `
-Object.defineProperty(Object.prototype, "on", { value: function (ev, fn) { var k = "#on" + ev; if (!this[k]) Object.defineProperty(this, k, { value: [], writable: true }); this[k].push(fn); return this; } });
-Object.defineProperty(Object.prototype, "emit", { value: function (ev) { var l = this["#on" + ev], a = Array.prototype.slice.call(arguments, 1); if (l) for (var i = 0; i < l.length; i++) l[i].apply(this, a); } });
-`;
 
 test("tiny: esp8266-tiny (no TLS in the firmware) with tls: true never sends the CONNECT and its password in clear text", async () => {
   const b = await buildBoardBundle(loadBoard("esp8266"), "tiny");
@@ -225,7 +221,7 @@ __standin.run(1000);
 if (m) m.end(true);
 print(log.join("\\n"));
 `;
-  const r = runDuk(ESPRUINO_STANDIN_DUK + OBJECT_EVENTS + "var exports = {};\n(function (exports) {\n" + b.code + "\n})(exports);\n" + driver);
+  const r = runDuk(dukBundleScript(b.code, driver));
   assert.is(r.stderr || "", "");
   assert.not.match(r.stdout, /s3cret/, r.stdout); // today: "socket tls=false", "wire ....MQTT.....dk..u..s3cret"
   assert.not.match(r.stdout, /socket tls=false/);

@@ -12,7 +12,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreRig as rig, connRig as conn, pubHex, CONNACK } from "./support/core-rig";
+import { untilDial, coreRig as rig, connRig as conn, pubHex, CONNACK } from "./support/core-rig";
 import { espruinoHost } from "./support/tiny-rig";
 import { installEmitter } from "../src/client/emitter";
 import { buildWithEspruinoKeys } from "./support/espruino-keys";
@@ -23,17 +23,6 @@ function bounce(r: ReturnType<typeof conn>, sp: boolean) {
   r.s().fire("close");
   while (r.socks.length == n) r.clock.advance(1);
   return r.up(sp);
-}
-
-/** Advance one ms at a time until a new socket is dialled; returns the ms waited. */
-function untilDial(r: ReturnType<typeof rig>, limit = 1e6) {
-  const n = r.socks.length,
-    t = r.clock.now();
-  while (r.socks.length == n) {
-    if (r.clock.now() - t > limit) assert.unreachable("no dial within " + limit + " ms");
-    r.clock.advance(1);
-  }
-  return r.clock.now() - t;
 }
 
 // ---- Espruino's for-in, emulated (./support/espruino-keys) ----

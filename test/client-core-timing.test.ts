@@ -7,18 +7,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreRig as rig, pubHex } from "./support/core-rig";
-
-/** Advance one ms at a time until a new socket is dialled; returns the ms waited. */
-function untilDial(r: ReturnType<typeof rig>, limit = 1e6) {
-  const n = r.socks.length,
-    t = r.clock.now();
-  while (r.socks.length == n) {
-    if (r.clock.now() - t > limit) assert.unreachable("no dial within " + limit + " ms");
-    r.clock.advance(1);
-  }
-  return r.clock.now() - t;
-}
+import { untilDial, coreRig as rig, pubHex } from "./support/core-rig";
 
 // ---- keepalive ----
 

@@ -151,3 +151,14 @@ export function openRig(opts: any = {}): CoreRig {
   r.open();
   return r;
 }
+
+/** Advance one ms at a time until a new socket is dialled; returns the ms waited (fails after `limit`). */
+export function untilDial(r: { socks: unknown[]; clock: { now(): number; advance(ms: number): void } }, limit = 1e6): number {
+  const n = r.socks.length,
+    t = r.clock.now();
+  while (r.socks.length == n) {
+    if (r.clock.now() - t > limit) throw new Error("no dial within " + limit + " ms");
+    r.clock.advance(1);
+  }
+  return r.clock.now() - t;
+}

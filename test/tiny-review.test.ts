@@ -8,7 +8,9 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { tinyRig as rig, FakeSocket, CONNACK } from "./support/tiny-rig";
+import { tinyRig as rig, FakeSocket, CONNACK, espruinoHost } from "./support/tiny-rig";
+import { tinyClient } from "../src/tiny/client";
+import { installEmitter } from "../src/client/emitter";
 
 
 test("tiny review: at most one pending timer on every path, none after end()", () => {
@@ -147,6 +149,29 @@ test("tiny review: a remaining length cut inside its bytes waits for the rest (n
   r.s().data(payload.slice(1000));
   assert.equal(r.msgs, ["t=" + payload]);
   assert.equal(r.events, ["connect"]);
+});
+
+test("tiny: the wall clock set back by less than the keepalive while connected: the PINGREQ still comes keepalive ms after the last send, by the timers", () => {
+  const h = espruinoHost(0.5);
+  const c: any = tinyClient({ host: "h", port: 1883, clientId: "c", keepalive: 2 }, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
+  installEmitter(c);
+  c.connect();
+  h.s().onOpen();
+  h.s().take(); // CONNECT at 0
+  h.s().data(CONNACK);
+  h.skew(-1100);
+  h.clock.advance(2000);
+  // (at 3,100 ms it would be past the broker's 1.5 keepalives [MQTT-3.1.2-24])
+  assert.equal(h.s().take(), ["c000"]);
+  h.s().data("d000"); // PINGRESP
+  // and a send after it still postpones the next one, by the (set back) clock
+  h.clock.advance(1000);
+  c.publish("t", "");
+  h.clock.advance(1999);
+  assert.equal(h.s().take(), ["3003000174"]);
+  h.clock.advance(1);
+  assert.equal(h.s().take(), ["c000"]);
+  assert.is(h.socks.length, 1);
 });
 
 test.run();

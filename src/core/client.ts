@@ -96,6 +96,8 @@ interface Entry {
   /** subscribe/unsubscribe: filters and their QoS */
   f: string[];
   q: number[];
+  /** a resubscription (of a new session) */
+  r?: 1;
 }
 
 /** Used several times, held once (a `var`: esbuild would inline a `const`). */
@@ -161,6 +163,9 @@ export function coreClient(
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
     since: number, // when the connection's CONNACK came
+    armedAt: number, // now() when the timer was set, and for how many ms
+    armedFor: number,
+    resub: any, // a resubscription was never acknowledged (see end())
     k: any = o.keepalive,
     ka = (k == null ? KEEPALIVE : k) * 1e3,
     w = o.will,
@@ -240,24 +245,34 @@ export function coreClient(
       },
       end: function (force?: any, cb?: Cb) {
         var a = out.concat(queue),
-          e: Entry | undefined,
-          x: any,
-          err = wrenError("ENDED");
+          i = 0,
+          x: any;
         if (typeof force == "function") (cb = force), (force = 0);
         // DISCONNECT: the will is not sent [MQTT-3.14.4-3]
         if (state > 2 && force !== true) write("\xe0\0");
-        drop(0, 0, 1);
-        // what waited fails with ENDED; a callback that throws stops neither the others nor end()
+        // (a 'close' listener that throws stops nothing here: rethrown last)
+        try {
+          drop(0, 0, 1);
+        } catch (y) {
+          x = [y];
+        }
+        // a resubscription never acknowledged: the next connection subscribes again,
+        // even to a session the broker says it has (made from a CONNECT whose SUBSCRIBE it lost)
+        for (; i < out.length; ) if (out[i++].r) resub = 1;
         out = [];
         queue = [];
         queued = 0;
-        while ((e = a.shift()))
-          try {
-            if (e.cb) e.cb(err);
-          } catch (y) {
-            x = x || [y];
-          }
-        me.emit("end");
+        // what waited fails with ENDED
+        try {
+          settle(a, "ENDED");
+        } catch (y) {
+          x = x || [y];
+        }
+        try {
+          me.emit("end");
+        } catch (y) {
+          x = x || [y];
+        }
         if (cb) cb();
         if (x) throw x[0];
         return me;
@@ -287,6 +302,21 @@ export function coreClient(
   // (a CONNECT that can never go: said now, not as a CONNECT_TIMEOUT per attempt)
   if (hello.length > max) throw wrenError(TOO_LARGE);
 
+  /**
+   * Each entry's callback gets an error `code` (`loud`: as an `error` event when
+   * it has none). One that throws stops neither the others nor the caller: the
+   * first is rethrown once all ran.
+   */
+  function settle(a: Entry[], code: string, loud?: 1) {
+    for (var e: Entry | undefined, x: any; (e = a.shift()); )
+      try {
+        if (loud || e.cb) fail(e.cb, wrenError(code, loud && e.t));
+      } catch (y) {
+        x = x || [y];
+      }
+    if (x) throw x[0];
+  }
+
   /** Report `err` to `cb`, or as an `error` event. */
   function fail(cb: Cb | undefined, err: Error) {
     cb ? cb(err) : me.emit("error", err);
@@ -295,7 +325,14 @@ export function coreClient(
   /** The one timer: backoff, connect timeout, or keepalive and ack timeouts, by state. */
   function onTimer() {
     var t = now(),
-      x = lastSent + ka - t;
+      // fired before the wall clock says it should: the clock was set back by d (an NTP
+      // sync, Espruino's setTime) while the timer ran, and the timers are right: the
+      // times kept are moved back with it
+      d = armedAt + armedFor - t,
+      i = 0,
+      x: number;
+    if (d > 0) for (lastSent -= d, since -= d; i < out.length; ) out[i++].s -= d;
+    x = lastSent + ka - t;
     timer = 0;
     if (state < 2) dial();
     else if (state < 3) drop("CONNECT_TIMEOUT");
@@ -332,7 +369,8 @@ export function coreClient(
   /** (Re)arm the timer; 0 just stops it. */
   function arm(ms: number | false) {
     if (timer) clearTimer(timer);
-    timer = ms && setTimer(onTimer, ms);
+    armedAt = now();
+    timer = (armedFor = ms as number) && setTimer(onTimer, ms as number);
   }
 
   function write(p: string) {
@@ -417,7 +455,7 @@ export function coreClient(
     }
     if (e) queue.push(e), (queued += e.n);
     // reported last: a callback that throws cannot lose `e` or leave the queue over its bounds
-    while ((e = d.shift()!)) fail(e.cb, wrenError("QUEUE_DROPPED", e.t));
+    settle(d, "QUEUE_DROPPED", 1);
   }
 
   function dial() {
@@ -541,18 +579,21 @@ export function coreClient(
     state = 3;
     since = now();
     me.connected = true;
-    if (!sp) {
-      // a new session: the server forgot our subscriptions and its QoS 2 ids
-      in2 = {};
+    // a new session: the server forgot our subscriptions and its QoS 2 ids
+    if (!sp) in2 = {};
+    if (!sp || resub) {
+      resub = 0;
       for (f in subs) a.push("" + f), g.push(subs[f]);
       // (no callback: a refused filter is an `error` event)
       // one SUBSCRIBE; larger than the maximum packet size: one per filter
-      if (a[0] && !track({ w: 9, f: a, q: g } as Entry, 1))
-        for (f = 0; f < a.length; f++) track({ w: 9, f: [a[f]], q: [g[f]] } as Entry);
+      if (a[0] && !track({ w: 9, f: a, q: g, r: 1 } as Entry, 1))
+        for (f = 0; f < a.length; f++) track({ w: 9, f: [a[f]], q: [g[f]], r: 1 } as Entry);
     }
     // everything unacknowledged again, in the original order [MQTT-4.4.0-1] (not that
-    // SUBSCRIBE, sent just now)
+    // SUBSCRIBE, sent just now: first, so first in `out` too, and a later resend keeps
+    // it before an UNSUBSCRIBE sent after it)
     for (; i < n; ) send(out[i++]);
+    out = out.slice(n).concat(out.slice(0, n));
     next();
     // (a queued publish's callback that throws neither stops the queue nor the event)
     f = flush();
@@ -567,7 +608,8 @@ export function coreClient(
       n = at16(p, 0),
       id = q && at16(p, n + 2),
       t: any = fromUtf8(p.substr(2, n)),
-      d: any = in2[id],
+      // (only a QoS 2 PUBLISH can be the resend of one awaiting PUBREL)
+      d: any = q > 1 && in2[id],
       i = 0,
       m: any;
     // QoS 3 [MQTT-3.3.1-4], no id at QoS > 0 [MQTT-2.3.1-1], a topic past the end, empty,

@@ -67,6 +67,7 @@ export function tinyClient(
     attempt = 0, // backoff exponent
     timer: unknown,
     lastSent: number, // the keepalive runs from the last send [MQTT-3.1.2-23]
+    kAt: number, // lastSent when the timer was set
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
     ka = ((o.keepalive == null ? KEEPALIVE : o.keepalive) & 65535) * 1e3,
@@ -116,15 +117,17 @@ export function tinyClient(
     // connected through a keepalive check: the backoff starts again from its minimum
     // (not at CONNACK: a broker that accepts and then closes at once, e.g. another
     // device with the same client id, would get a reconnect storm)
-    // Something was sent since the last check: the keepalive runs from that send
-    // (w > ka: the clock was set back, ping now rather than wait for it to catch up)
-    else if (((attempt = 0), w > 0 && w <= ka)) arm(w);
+    // Something was sent since the timer was set: the keepalive runs from that send.
+    // Nothing was: it is due by the timers, whatever the wall clock says now (set back:
+    // w > ka, or by less than ka).
+    else if (((attempt = 0), w > 0 && w <= ka && lastSent !== kAt)) arm(w);
     else if (pinging) drop("PING_TIMEOUT");
     else send("\xc0\0"), (pinging = 1), arm(ka);
   }
 
-  /** (Re)arm the timer; 0 just stops it. */
+  /** (Re)arm the timer; 0 just stops it. (Connected, it runs from the last send, kept in `kAt`.) */
   function arm(ms: number) {
+    kAt = lastSent;
     if (timer) clearTimer(timer);
     timer = ms && setTimer(onTimer, ms);
   }

@@ -263,4 +263,98 @@ test("a route handler that unsubscribes its own filter does not rob the next mat
   assert.equal(got, ["once", "all", "all"]);
 });
 
+// ---------------------------------------------------------------- 5. found by the core model test (test/client-core-model)
+
+for (const ev of ["close", "end"]) {
+  test(`end() when an '${ev}' listener throws: what waited gets ENDED, 'end' and end()'s callback run, the first error is rethrown, nothing is resent on the next connect()`, () => {
+    const { hal, client, events } = setup({ inflightWindow: 1 });
+    const log: string[] = [];
+    client.publish("t", "a", { qos: 1 }, (e: any) => {
+      log.push("a:" + (e && e.code));
+      // (a later error: the listener's, thrown first, is the one rethrown)
+      if (ev == "close") throw new Error("later");
+    });
+    // the window is full: b waits in the queue
+    client.publish("t", "b", { qos: 1 }, (e: any) => log.push("b:" + (e && e.code)));
+    assert.equal(take(hal.c()), ["32060001740001" + "61"]);
+    client.on(ev, boom);
+    throwsBoom(() => client.end(() => log.push("cb")));
+    assert.equal(log, ["a:ENDED", "b:ENDED", "cb"]);
+    assert.equal(events, ["close", "end"]);
+    assert.equal(take(hal.c()), ["e000"]);
+    assert.is(client._out.length + client._q._a.length, 0);
+    client.removeListener(ev, boom);
+    client.connect();
+    hal.c().h.onOpen();
+    take(hal.c());
+    hal.c().h.onData(bytes(CONNACK));
+    assert.equal(take(hal.c()), []);
+    assert.equal(log, ["a:ENDED", "b:ENDED", "cb"]);
+  });
+}
+
+test("one publish pushing two out of the offline queue: a drop callback that throws does not lose the other's report, the new one stays queued", () => {
+  const { hal, client } = setup({ queue: { bytes: 4 } }, false);
+  const log: string[] = [];
+  const drops: string[] = [];
+  client.on("drop", (p: any, e: any) => drops.push(p.payload + ":" + e.code));
+  client.publish("t", "a", (e: any) => {
+    log.push("a:" + (e && e.code));
+    boom();
+  });
+  client.publish("t", "b", (e: any) => log.push("b:" + (e && e.code)));
+  // 4 bytes of topic + payload: both go
+  throwsBoom(() => client.publish("t", "xyz", (e: any) => log.push("xyz:" + (e && e.code))));
+  assert.equal(log, ["a:QUEUE_DROPPED", "b:QUEUE_DROPPED"]);
+  assert.equal(drops.slice(-1), ["b:QUEUE_DROPPED"]);
+  assert.is(client._q._a.length, 1);
+  assert.is(client._q._b, 4);
+  client.connect();
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK));
+  assert.equal(take(hal.c()), ["30060001747879" + "7a"]);
+  assert.equal(log, ["a:QUEUE_DROPPED", "b:QUEUE_DROPPED", "xyz:undefined"]);
+});
+
+/** Set the rig's wall clock back by `ms` (an NTP sync, Espruino's setTime): its timers run on time. */
+function setBack(hal: { clock: { now(): number } }, ms: number): void {
+  const n = hal.clock.now;
+  hal.clock.now = () => n() - ms;
+}
+
+for (const kp of ["SpecKeepalive", "Liveness"]) {
+  test(`[MQTT-3.1.2-23] the wall clock set back an hour while the keepalive runs (${kp}): the PINGREQ is still due 10 s after the CONNECT, the ping timeout 10 s later`, () => {
+    const { hal, events } = setup({ keepalive: 10, keepalivePolicy: kp == "Liveness" ? new Liveness() : undefined, reconnect: { min: 100, jitter: 0 } });
+    hal.clock.advance(4000);
+    setBack(hal, 3_600_000);
+    hal.clock.advance(5999);
+    assert.equal(take(hal.c()), []);
+    hal.clock.advance(1);
+    assert.equal(take(hal.c()), ["c000"]);
+    hal.clock.advance(9999);
+    assert.equal(events, []);
+    hal.clock.advance(1);
+    assert.equal(events, ["error:PING_TIMEOUT", "close", "offline"]);
+  });
+}
+
+test("the wall clock set back an hour: the ack timeout, the connect timeout and the reconnect backoff still run on time", () => {
+  const { hal, client, events } = setup({ keepalive: 0, ackTimeout: 5000, connectTimeout: 3000, reconnect: { min: 1000, jitter: 0 } });
+  client.publish("t", "a", { qos: 1 });
+  hal.clock.advance(1000);
+  setBack(hal, 3_600_000);
+  hal.clock.advance(3999);
+  assert.equal(events, []);
+  hal.clock.advance(1);
+  assert.equal(events, ["error:ACK_TIMEOUT", "close", "offline"]);
+  setBack(hal, 3_600_000);
+  hal.clock.advance(1000);
+  assert.is(hal.conns.length, 2, "redialed after the backoff");
+  hal.c().h.onOpen();
+  setBack(hal, 3_600_000);
+  hal.clock.advance(3000);
+  assert.equal(events.slice(3), ["reconnect", "error:CONNECT_TIMEOUT", "close"]);
+});
+
 test.run();

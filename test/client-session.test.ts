@@ -250,4 +250,81 @@ test("in-flight window: excess waits in the queue in order", () => {
   assert.equal(log, ["b"]);
 });
 
+test("[MQTT-4.6.0] a new session's resubscription, sent first, is resent first too: an UNSUBSCRIBE sent after it stays done", () => {
+  const { hal, client } = setup({ clean: false, reconnect: { min: 10, jitter: 0 } });
+  client.subscribe("a");
+  client.unsubscribe("a");
+  // the SUBACK for the SUBSCRIBE sent before the UNSUBSCRIBE brings the filter back
+  hal.c().h.onData(bytes("9003000100"));
+  assert.equal(take(hal.c()), ["8206000100016100", "a2050002000161"]);
+  hal.c().h.onClose();
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK)); // no session: a resubscribed (id 3), then the UNSUBSCRIBE again
+  assert.equal(take(hal.c()), ["8206000300016100", "a2050002000161"]);
+  hal.c().h.onClose();
+  hal.clock.advance(20);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK_SP)); // the session (made by the last CONNECT) is present: both again, in that order
+  assert.equal(take(hal.c()), ["8206000300016100", "a2050002000161"]);
+  hal.c().h.onData(bytes("9003000300 b0020002"));
+  assert.equal(client._subs, {});
+  assert.is(client._out.length, 0);
+});
+
+test("[MQTT-4.6.0] a new session's resubscription is resent before a SUBSCRIBE made after it (a QoS change is kept)", () => {
+  const { hal, client } = setup({ clean: false, reconnect: { min: 10, jitter: 0 } });
+  client.subscribe("a");
+  hal.c().h.onData(bytes("9003000100"));
+  take(hal.c());
+  hal.c().h.onClose();
+  client.subscribe("a", { qos: 1 }); // offline: sent on connect
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK)); // no session: a at QoS 0 resubscribed (id 3), then a at QoS 1 (id 2)
+  assert.equal(take(hal.c()), ["8206000300016100", "8206000200016101"]);
+  hal.c().h.onClose();
+  hal.clock.advance(20);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK_SP));
+  assert.equal(take(hal.c()), ["8206000300016100", "8206000200016101"]);
+  hal.c().h.onData(bytes("9003000300 9003000201"));
+  assert.equal(Object.keys(client._subs), ["a"]);
+  assert.is(client._subs.a.qos, 1);
+});
+
+test("end() before the resubscription's SUBACK (clean = false): the next connection subscribes again, though the CONNACK says session present", () => {
+  const { hal, client } = setup({ clean: false, reconnect: { min: 10, jitter: 0 } });
+  client.subscribe("a");
+  hal.c().h.onData(bytes("9003000100"));
+  take(hal.c());
+  hal.c().h.onClose();
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK));
+  assert.equal(take(hal.c()), ["8206000200016100"]);
+  client.end();
+  assert.equal(take(hal.c()), ["e000"]);
+  client.connect();
+  hal.c().h.onOpen();
+  take(hal.c());
+  // the broker made the session from the last CONNECT, and lost its SUBSCRIBE
+  hal.c().h.onData(bytes(CONNACK_SP));
+  assert.equal(take(hal.c()), ["8206000300016100"]);
+  hal.c().h.onData(bytes("9003000300"));
+  assert.is(client._out.length, 0);
+  // acknowledged: a present session is trusted again
+  hal.c().h.onClose();
+  hal.clock.advance(10);
+  hal.c().h.onOpen();
+  take(hal.c());
+  hal.c().h.onData(bytes(CONNACK_SP));
+  assert.equal(take(hal.c()), []);
+});
+
 test.run();

@@ -193,6 +193,8 @@ export interface Client {
   _dl: number;
   /** armed timer: deadline (-1 = none) and handle */
   _ta: number;
+  /** ms the client's time runs ahead of the clock: the clock was set back by that much (see now()) */
+  _k: number;
   _tm: unknown;
   /** the timer callback, made once */
   _tf: () => void;
@@ -206,6 +208,8 @@ export interface Client {
   _out: Pending[];
   /** subscriptions by filter (once acknowledged), resubscribed on a new session */
   _subs: { [filter: string]: Subscription };
+  /** end() dropped a resubscription (its packet marked `r`) never acknowledged: resubscribe at the next CONNACK */
+  _rs?: number;
   /** incoming QoS 2 packet ids between PUBLISH and PUBREL [MQTT-4.3.3] */
   _in2: number[];
   /** routes: filter, handler, filter, handler... */
@@ -249,6 +253,7 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   c._s = State.ENDED;
   c._id = 0;
   c._ta = -1;
+  c._k = 0;
   c._subs = {};
   c._v = V5 && o.protocolVersion == 5 ? 5 : 4;
   c._ka = (k == null ? 60 : k) * 1000;
@@ -257,6 +262,9 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
     var t = now(c),
       s = c._s,
       a: KeepaliveAction;
+    // fired before the clock says: it was set back (an NTP sync, Espruino's setTime)
+    // while the timer ran, and the timer is right: the client's time runs on from it
+    if (c._ta > t) (c._k += c._ta - t), (t = c._ta);
     c._ta = -1;
     if (s < State.CONNECTED) {
       if (c._dl >= 0 && t >= c._dl) return s ? drop(c, "CONNECT_TIMEOUT") : dial(c);
@@ -420,7 +428,12 @@ P.end = function (force?: boolean | Callback, cb?: Callback) {
     // (a callback in `force` is not `true`)
     if (s == State.CONNECTED && force !== true) k.write(encodeDisconnect(c._v) as Uint8Array), k.end();
     else k.destroy();
-    c.emit("close");
+    // (a listener that throws stops nothing here: rethrown last)
+    try {
+      c.emit("close");
+    } catch (y) {
+      x = [y];
+    }
   }
   // callbacks of unacknowledged and queued messages get ENDED (also when
   // already ENDED: reconnect:false ends without failing pending work).
@@ -432,11 +445,18 @@ P.end = function (force?: boolean | Callback, cb?: Callback) {
   c._out = [];
   while ((e = a.shift() || c._q.shift()))
     try {
+      // a resubscription never acknowledged: the next connection subscribes again, even to a
+      // session the broker says it has (made from a CONNECT whose SUBSCRIBE it lost)
+      if ((e.p as any).r) c._rs = 1;
       if (e.cb) e.cb(k as any);
     } catch (y) {
       x = x || [y];
     }
-  c.emit("end");
+  try {
+    c.emit("end");
+  } catch (y) {
+    x = x || [y];
+  }
   if (cb) cb();
   if (x) throw x[0];
   return c;
@@ -487,13 +507,14 @@ P.onPacket = function (p: Packet) {
     c._kp.start(now(c), k);
     // the keepalive runs from the CONNECT, the last packet sent [MQTT-3.1.2-23], not from this CONNACK
     c._kp.sent(c._ct);
-    if (!(p as ConnackPacket).sessionPresent) {
-      // a new session: the server forgot our subscriptions and its QoS 2 ids
-      c._in2 = [];
+    // a new session: the server forgot our subscriptions and its QoS 2 ids
+    if (!(k = (p as ConnackPacket).sessionPresent)) c._in2 = [];
+    if (!k || c._rs) {
+      c._rs = 0;
       for (k in c._subs) a.push(c._subs[k]);
-      // one SUBSCRIBE; too large for the packet size limit: one per filter
-      if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a } as SubscribePacket, noop, PacketType.SUBACK))
-        for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]] } as SubscribePacket, void 0, PacketType.SUBACK);
+      // one SUBSCRIBE; too large for the packet size limit: one per filter (`r`: see end())
+      if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a, r: 1 } as any, noop, PacketType.SUBACK))
+        for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]], r: 1 } as any, void 0, PacketType.SUBACK);
     }
     // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
     // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came.
@@ -505,6 +526,9 @@ P.onPacket = function (p: Packet) {
     for (; i < n; i++)
       if (V5 && (e = o[i]).w != PacketType.PUBCOMP && isStr(enc(c, e.p))) err.push(e), o.splice(i--, 1), n--;
       else send(c, V5 ? e! : o[i]);
+    // that SUBSCRIBE went first, so first in `_out` too: a later resend keeps it before
+    // an UNSUBSCRIBE (or a SUBSCRIBE of another QoS) sent after it [MQTT-4.6.0]
+    c._out = o.splice(n).concat(o);
     arm(c);
     // (a queued publish's callback that throws neither stops the queue nor the event)
     k = flush(c);
@@ -591,9 +615,13 @@ if (PERSIST) {
   };
 }
 
-/** The HAL clock's time (read through `_h` each time, like everywhere else). */
+/**
+ * The client's time: the HAL clock's (read through `_h` each time, like everywhere
+ * else), plus what it was set back by while a timer ran (`_k`): every time the client
+ * and its keepalive policy keep stays in this one frame, so none is late by the jump.
+ */
 function now(c: Client): number {
-  return c._h.clock.now();
+  return c._h.clock.now() + c._k;
 }
 
 /** Write encoded bytes (nothing when not connected or encoding failed). */
@@ -800,7 +828,7 @@ function arm(c: Client): void {
     // (a no-op for a fired timer)
     m.clearTimer(c._tm);
     c._ta = d;
-    x = d - m.now();
+    x = d - now(c);
     if (d >= 0) c._tm = m.setTimer(c._tf, x > 0 ? x : 0);
   }
 }

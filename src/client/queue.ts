@@ -55,7 +55,8 @@ Queue.prototype.add = function (e) {
   var q = this,
     a = q._a,
     i = 0,
-    d: Queued[] = [];
+    d: Queued[] = [],
+    x: any;
   // what goes is taken out first and reported last: a drop callback that throws
   // cannot lose `e` or leave the queue over its bounds
   if (q._pol == QueuePolicy.LATEST)
@@ -75,7 +76,14 @@ Queue.prototype.add = function (e) {
     d.push(q.shift()!);
   }
   if (e) a.push(e), (q._b += e.n);
-  while ((i = d.shift() as any)) q._drop(i as any);
+  // each reported once: one that throws stops neither the others nor add(), rethrown last
+  while ((i = d.shift() as any))
+    try {
+      q._drop(i as any);
+    } catch (y) {
+      x = x || [y];
+    }
+  if (x) throw x[0];
   return !!e;
 };
 

@@ -13,7 +13,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { runModel, TOPICS, FILTERS, type Action, type Cfg } from "./support/core-model";
-import { coreRig as rig, connRig as conn, pubHex, uncaught, type CoreRig } from "./support/core-rig";
+import { coreRig as rig, connRig as conn, pubHex, uncaught, type CoreRig, bounce } from "./support/core-rig";
 
 const SEED = 20240611;
 const RUNS = 1000;
@@ -88,14 +88,6 @@ test("core model: random sequences keep every invariant", () => {
 });
 
 // ---- defects the random runs found, shrunk to examples (each asserts the correct behaviour) ----
-
-/** Drop the connection and reconnect after the backoff; returns the writes after CONNECT + CONNACK (session present `sp`). */
-function bounce(r: CoreRig, sp: boolean) {
-  const n = r.socks.length;
-  r.s().fire("close");
-  while (r.socks.length == n) r.clock.advance(1);
-  return r.up(sp);
-}
 
 test("core model example: end() with a 'close' listener that throws still fails what waited (ENDED), emits 'end' and calls its callback", () => {
   const r = conn({ clean: false });

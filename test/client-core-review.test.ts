@@ -12,18 +12,10 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { untilDial, coreRig as rig, connRig as conn, pubHex, CONNACK } from "./support/core-rig";
+import { untilDial, coreRig as rig, connRig as conn, pubHex, CONNACK, bounce } from "./support/core-rig";
 import { espruinoHost } from "./support/tiny-rig";
 import { installEmitter } from "../src/client/emitter";
 import { buildWithEspruinoKeys } from "./support/espruino-keys";
-
-/** Drop the connection and reconnect after the backoff; returns the writes after CONNECT + CONNACK. */
-function bounce(r: ReturnType<typeof conn>, sp: boolean) {
-  const n = r.socks.length;
-  r.s().fire("close");
-  while (r.socks.length == n) r.clock.advance(1);
-  return r.up(sp);
-}
 
 // ---- Espruino's for-in, emulated (./support/espruino-keys) ----
 

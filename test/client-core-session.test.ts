@@ -6,15 +6,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreRig as rig, connRig as conn, pubHex, bin, h16, uncaught } from "./support/core-rig";
-
-/** Drop the connection and reconnect after the backoff; returns the writes after CONNECT + CONNACK. */
-function bounce(r: ReturnType<typeof conn>, sp: boolean) {
-  const n = r.socks.length;
-  r.s().fire("close");
-  while (r.socks.length == n) r.clock.advance(1);
-  return r.up(sp);
-}
+import { coreRig as rig, connRig as conn, pubHex, bin, h16, uncaught, bounce } from "./support/core-rig";
 
 test("core session: unacked PUBLISH resent with DUP in the original order, PUBREL after PUBREC, SUBSCRIBE/UNSUBSCRIBE again (session present)", () => {
   const r = conn({ clean: false });

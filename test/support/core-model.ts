@@ -38,6 +38,7 @@
  * config, so a run is deterministic. `avoid` (World.avoid) steers clear of
  * known defects, each kept as an example test in client-core-model.test.ts.
  */
+import { seededRandom } from "../../src/hal/memory/index";
 import { coreClient, type CoreOptions } from "../../src/core/client";
 import { installEmitter } from "../../src/client/emitter";
 import { decodeAnyPacket } from "../../src/codec/decode-server";
@@ -113,16 +114,7 @@ export function grant(f: string, q: number): number {
 }
 
 /** A small deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 interface Msg {
   /** "c" + seq: a client publish; "x" + seq: injected by the broker */
@@ -662,18 +654,23 @@ export class World {
   // ---------------------------------------------------------------- the wire, broker -> client
 
   /** Up to `n` of the broker's bytes to the client, in chunks of the sizes `chunks` (cycled). */
+  /** Up to `n` broker->client bytes of `cn` to the client, cut in `chunks` sizes (round robin). */
+  feed(cn: any, n: number, chunks: number[]) {
+    let k = 0;
+    while (cn.bDeliv < cn.bw.length && n > 0 && !cn.closedEv) {
+      const size = Math.min(n, Math.max(1, chunks[k++ % chunks.length] || 1), cn.bw.length - cn.bDeliv);
+      const d = cn.bw.substr(cn.bDeliv, size);
+      const live = !cn.s.ended;
+      cn.bDeliv += size;
+      n -= size;
+      this.fireData(cn, d);
+      this.processed(cn, live);
+    }
+  }
+
   recv(n: number, chunks: number[]) {
     for (const cn of this.conns.slice()) {
-      let k = 0;
-      while (cn.bDeliv < cn.bw.length && n > 0 && !cn.closedEv) {
-        const size = Math.min(n, Math.max(1, chunks[k++ % chunks.length] || 1), cn.bw.length - cn.bDeliv);
-        const d = cn.bw.substr(cn.bDeliv, size);
-        const live = !cn.s.ended;
-        cn.bDeliv += size;
-        n -= size;
-        this.fireData(cn, d);
-        this.processed(cn, live);
-      }
+      this.feed(cn, n, chunks);
       if (cn.closeAfterDrain && cn.bDeliv == cn.bw.length) this.closeConn(cn);
     }
   }
@@ -849,19 +846,7 @@ export class World {
       cn.cRead += k;
       while (cn.bs != 2 && cn.cNext < cn.cPkts.length && cn.cPkts[cn.cNext].end <= cn.cRead) this.serve(cn, cn.cPkts[cn.cNext++].p);
     };
-    const cli = () => {
-      let n = a.b2c,
-        k = 0;
-      while (cn.bDeliv < cn.bw.length && n > 0 && !cn.closedEv) {
-        const size = Math.min(n, Math.max(1, a.chunks[k++ % a.chunks.length] || 1), cn.bw.length - cn.bDeliv);
-        const d = cn.bw.substr(cn.bDeliv, size);
-        const live = !cn.s.ended;
-        cn.bDeliv += size;
-        n -= size;
-        this.fireData(cn, d);
-        this.processed(cn, live);
-      }
-    };
+    const cli = () => this.feed(cn, a.b2c, a.chunks);
     if (a.recvFirst) cli(), brk();
     else brk(), cli();
     this.closeConn(cn, a.err ? "ECONNRESET" : undefined);

@@ -162,3 +162,11 @@ export function untilDial(r: { socks: unknown[]; clock: { now(): number; advance
   }
   return r.clock.now() - t;
 }
+
+/** Drop the connection and reconnect after the backoff; returns the writes after CONNECT + CONNACK (session present `sp`). */
+export function bounce(r: CoreRig, sp: boolean): string[] {
+  const n = r.socks.length;
+  r.s().fire("close");
+  while (r.socks.length == n) r.clock.advance(1);
+  return r.up(sp);
+}

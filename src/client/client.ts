@@ -291,9 +291,16 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   c._kp = PERSIST && ON_BOARD ? o.keepalivePolicy! : o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
   c._win = o.inflightWindow! > 0 ? o.inflightWindow! : 8;
   c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
-    var err = wrenError("QUEUE_DROPPED", e.p.topic);
-    fail(c, e.cb, err);
+    var err = wrenError("QUEUE_DROPPED", e.p.topic),
+      x: any;
+    // (the event even when the callback throws: a drop is never silent)
+    try {
+      fail(c, e.cb, err);
+    } catch (y) {
+      x = [y];
+    }
     c.emit("drop", e.p, err);
+    if (x) throw x[0];
   });
   if (o.maxPacketSize) (c._wr = new Writer()).max = o.maxPacketSize;
 } as unknown as { new (options: ClientOptions, hal: Hal): Client; prototype: Client };
@@ -529,10 +536,14 @@ P.onPacket = function (p: Packet) {
     // that SUBSCRIBE went first, so first in `_out` too: a later resend keeps it before
     // an UNSUBSCRIBE (or a SUBSCRIBE of another QoS) sent after it [MQTT-4.6.0]
     c._out = o.splice(n).concat(o);
+    // a fresh timer: the connect timeout's would fire late if the clock jumped since it was set
+    c._ta = -1;
     arm(c);
     // (a queued publish's callback that throws neither stops the queue nor the event)
     k = flush(c);
-    c.emit("connect", p);
+    // (not when a callback of that flush ended the client or lost the connection; then
+    // the timer again: a listener may have changed the keepalive policy, see natWire)
+    if (c.connected) c.emit("connect", p), c._s == State.CONNECTED && arm(c);
     if (k) throw k[0];
     // (after the connection is complete: a callback that throws cannot undo it)
     if (V5) while ((e = err.shift())) fail(c, e.cb, wrenError(PACKET_TOO_LARGE, (e.p as PublishPacket).topic));

@@ -96,7 +96,9 @@ export function tinyClient(
       },
       unsubscribe: function (f: any) {
         f = f.push ? f : [f];
-        for (var b = "", i = 0; i < f.length; ) delete subs[f[i]], (b += str(f[i++]));
+        // (the packet first: a filter str() refuses leaves every filter subscribed)
+        for (var b = "", i = 0; i < f.length; ) b += str(f[i++]);
+        while (i) delete subs[f[--i]];
         if (b && state > 2) send(packet(162, id() + b));
         return me;
       },
@@ -221,7 +223,8 @@ export function tinyClient(
         if ((x = p.charCodeAt(1))) return drop("CONNACK_REFUSED", "" + x);
         state = 3;
         // the keepalive runs from the CONNECT [MQTT-3.1.2-23]
-        arm(ka && Math.max(1, lastSent + ka - now()));
+        // (at most ka: the clock set back since the CONNECT would make it later)
+        arm(ka && Math.max(1, Math.min(ka, lastSent + ka - now())));
         // (as strings: on Espruino Object.keys gives a name like "123" as a number)
         subscribe(Object.keys(subs).map(String));
         me.emit("connect");

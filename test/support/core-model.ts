@@ -38,6 +38,8 @@
  * config, so a run is deterministic. `avoid` (World.avoid) steers clear of
  * known defects, each kept as an example test in client-core-model.test.ts.
  */
+import * as assert from "uvu/assert";
+import fc from "fast-check";
 import { seededRandom } from "../../src/hal/memory/index";
 import { coreClient, type CoreOptions } from "../../src/core/client";
 import { installEmitter } from "../../src/client/emitter";
@@ -1090,4 +1092,78 @@ export function runWorld(w: World, actions: Action[], avoid: string[] = []): { v
     if (w.endCalls[w.endCalls.length - 1].cbs != 1) w.violation("final end() callback ran " + w.endCalls[w.endCalls.length - 1].cbs + " times");
   }
   return { violations: w.violations, world: w };
+}
+
+// ---- the random runs, shared by the core and class model tests ----
+
+const SEED = 20240611;
+const RUNS = 1000;
+
+const body = fc.oneof({ weight: 6, arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 12 }) }, { weight: 1, arbitrary: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 120, maxLength: 200 }) });
+const chunks = fc.array(fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: 300 })), { minLength: 1, maxLength: 4 });
+const qos = fc.integer({ min: 0, max: 2 });
+
+export const ACTION: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 25, arbitrary: fc.record({ t: fc.constant("pub" as const), qos, topic: fc.nat(TOPICS.length - 1), body, retain: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("sub" as const), filter: fc.nat(FILTERS.length - 1), qos }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("unsub" as const), filter: fc.nat(FILTERS.length - 1) }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant("inject" as const), qos, topic: fc.nat(TOPICS.length - 1), body }) },
+  { weight: 10, arbitrary: fc.record({ t: fc.constant("open" as const) }) },
+  { weight: 20, arbitrary: fc.record({ t: fc.constant("net" as const), chunks }) },
+  { weight: 5, arbitrary: fc.record({ t: fc.constant("read" as const), n: fc.integer({ min: 1, max: 60 }) }) },
+  { weight: 6, arbitrary: fc.record({ t: fc.constant("recv" as const), n: fc.integer({ min: 1, max: 60 }), chunks }) },
+  { weight: 10, arbitrary: fc.record({ t: fc.constant("tick" as const), ms: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 2500 }) }, { weight: 1, arbitrary: fc.integer({ min: 2500, max: 15000 }) }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ t: fc.constant("cut" as const), c2b: fc.nat(80), b2c: fc.nat(80), err: fc.boolean(), recvFirst: fc.boolean(), chunks }),
+  },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("restart" as const), keep: fc.constant(true) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("restart" as const), keep: fc.constant(false) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("refuse" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("dialFail" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("end" as const), force: fc.boolean(), cb: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("connect" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("skew" as const), ms: fc.integer({ min: -20000, max: 20000 }) }) },
+);
+
+export const CFG: fc.Arbitrary<Cfg> = fc.record({
+  keepalive: fc.integer({ min: 2, max: 10 }),
+  ackTimeout: fc.option(fc.integer({ min: 1000, max: 8000 }), { nil: undefined }),
+  window: fc.integer({ min: 1, max: 4 }),
+  // mostly bounds nothing reaches; sometimes small ones (the policy is then modelled)
+  qLimit: fc.oneof({ weight: 5, arbitrary: fc.constant(1000) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+  qBytes: fc.oneof({ weight: 5, arbitrary: fc.constant(1e6) }, { weight: 1, arbitrary: fc.integer({ min: 10, max: 300 }) }),
+  policy: fc.integer({ min: 0, max: 2 }),
+  connectTimeout: fc.integer({ min: 2000, max: 10000 }),
+  min: fc.integer({ min: 10, max: 1000 }),
+  max: fc.integer({ min: 1000, max: 5000 }),
+  jitter: fc.double({ min: 0, max: 1, noNaN: true }),
+  random: fc.double({ min: 0, max: 0.999, noNaN: true }),
+  throwP: fc.oneof(fc.constant(0), fc.constant(0.1), fc.constant(0.3)),
+  seed: fc.nat(),
+  hashQos: fc.oneof({ weight: 3, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 }) }),
+  reenter: fc.oneof(fc.constant(0), fc.constant(0.05), fc.constant(0.2)),
+});
+
+/**
+ * Run the seeded property: `run` plays a config and action sequence against
+ * the broker model and returns the violations (WREN_MODEL_SEED / WREN_MODEL_RUNS
+ * override seed and runs). Fails with the seed, path and shrunk counterexample.
+ */
+export function checkModel(run: (c: Cfg, a: Action[]) => { violations: string[]; world: { log: string[] } }): void {
+  const seed = Number(process.env.WREN_MODEL_SEED) || SEED;
+  const r = fc.check(
+    fc.property(CFG, fc.array(ACTION, { maxLength: 80, size: "max" }), (c, a) => {
+      const { violations, world } = run(c, a);
+      if (violations.length) throw new Error(violations.slice(0, 5).join("\n") + "\nlog tail:\n" + world.log.slice(-25).join("\n"));
+    }),
+    { seed, numRuns: Number(process.env.WREN_MODEL_RUNS) || RUNS },
+  );
+  if (r.failed) {
+    const [c, a] = r.counterexample!;
+    assert.unreachable(
+      `seed ${seed}, path ${r.counterexamplePath}, after ${r.numRuns} runs, shrunk ${r.numShrinks} times:\n` +
+        JSON.stringify([c, a]) + "\n" + String((r.errorInstance as any)?.message || r.errorInstance),
+    );
+  }
 }

@@ -174,4 +174,27 @@ test("review: a client id or username with U+0000 is refused at creation (BAD_ST
   rig({ username: "u", password: "p\0" });
 });
 
+test("review: a 'message' listener or route handler that throws stops none of the later routes for that message (the first error rethrown)", () => {
+  const r = conn();
+  const got: string[] = [];
+  r.c.on("message", () => {
+    got.push("event");
+    throw new Error("first");
+  });
+  r.c.route("a/+", () => {
+    got.push("a/+");
+    throw new Error("second");
+  });
+  r.c.route("#", () => got.push("#"));
+  let e: any;
+  try {
+    r.s().data(pubHex("a/b", "31", 1, 7));
+  } catch (x) {
+    e = x;
+  }
+  assert.is(e && e.message, "first");
+  assert.equal(got, ["event", "a/+", "#"]);
+  assert.equal(r.s().take(), ["40020007"]); // acked before delivery
+});
+
 test.run();

@@ -357,4 +357,22 @@ test("the wall clock set back an hour: the ack timeout, the connect timeout and 
   assert.equal(events.slice(3), ["reconnect", "error:CONNECT_TIMEOUT", "close"]);
 });
 
+test("a 'message' listener or route handler that throws stops none of the later routes for that message (the first error rethrown)", () => {
+  const { hal, client } = setup();
+  const got: string[] = [];
+  client.on("message", () => {
+    got.push("event");
+    throw new Error("first");
+  });
+  client.route("a/+", () => {
+    got.push("a/+");
+    throw new Error("second");
+  });
+  client.route("#", () => got.push("#"));
+  // PUBLISH a/b "1" QoS 1, id 7
+  assert.throws(() => hal.c().h.onData(bytes("3208" + "0003612f62" + "0007" + "31")), /first/);
+  assert.equal(got, ["event", "a/+", "#"]);
+  assert.equal(take(hal.c()), ["40020007"]);
+});
+
 test.run();

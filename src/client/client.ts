@@ -796,9 +796,17 @@ function dial(c: Client): void {
 /** Deliver a message: `message` event, then matching routes. */
 function msg(c: Client, p: PublishPacket): void {
   var r = c._r,
-    i = 0;
-  c.emit("message", p.topic, p.payload, p);
-  for (; i < r.length; i += 2) if (matches(r[i] as string, p.topic)) (r[i + 1] as MessageHandler)(p.topic, p.payload, p);
+    i = -2,
+    x: any;
+  // the `message` event (i = -2), then each matching route; one that throws stops none
+  // of the others: the first error is rethrown after
+  for (; i < r.length; i += 2)
+    try {
+      i < 0 ? c.emit("message", p.topic, p.payload, p) : matches(r[i] as string, p.topic) && (r[i + 1] as MessageHandler)(p.topic, p.payload, p);
+    } catch (y) {
+      x = x || [y];
+    }
+  if (x) throw x[0];
 }
 
 /**

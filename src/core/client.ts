@@ -610,8 +610,9 @@ export function coreClient(
       t: any = fromUtf8(p.substr(2, n)),
       // (only a QoS 2 PUBLISH can be the resend of one awaiting PUBREL)
       d: any = q > 1 && in2[id],
-      i = 0,
-      m: any;
+      i: number,
+      m: any,
+      x: any;
     // QoS 3 [MQTT-3.3.1-4], no id at QoS > 0 [MQTT-2.3.1-1], a topic past the end, empty,
     // with a wildcard [MQTT-3.3.2-2] or not UTF-8 [MQTT-1.5.3-1]
     if (q > 2 || (q && !id) || n + 2 + (q && 2) > p.length || t == -1 || badTopic(t)) return drop(PROTOCOL, "3");
@@ -621,8 +622,15 @@ export function coreClient(
     if (q > 1) in2[id] = 1;
     if (!d) {
       m = { topic: t, payload: p, qos: q, retain: !!(h & 1), dup: !!(h & 8), messageId: id };
-      me.emit("message", t, p, m);
-      for (d = routes; i < d.length; i += 2) if (matches(d[i], t)) d[i + 1](t, p, m);
+      // the `message` event (i = -2), then each matching route; one that throws stops
+      // none of the others: the first error is rethrown after
+      for (d = routes, i = -2; i < d.length; i += 2)
+        try {
+          i < 0 ? me.emit("message", t, p, m) : matches(d[i], t) && d[i + 1](t, p, m);
+        } catch (y) {
+          x = x || [y];
+        }
+      if (x) throw x[0];
     }
   }
 

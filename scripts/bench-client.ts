@@ -27,6 +27,13 @@
  *   delivers at most 1e6 / B msg/s however fast the client is. "others" is
  *   the CPU the rest of the machine used meanwhile (a shared machine makes
  *   msg/s noisy; CPU per message much less so).
+ * - Broker ceiling: the same runs with a client that costs next to nothing
+ *   (ceilingClient: pre-encoded packets, one write per tick, no parsing
+ *   beyond packet boundaries). mosquitto 2.0 reads every packet with two or
+ *   three recv() calls of its own and writes each one with its own send(),
+ *   whatever the client does, so its CPU per message has a floor: the
+ *   ceiling's msg/s is about the most any client gets from it here, and its
+ *   ratio to MQTT.js is the most any msg/s ratio can be on this machine.
  * - Heap bytes per connected idle client with one subscription: CLIENTS
  *   clients connected and subscribed, V8 heapUsed delta after forced GC
  *   (--expose-gc), divided by CLIENTS; a bare net.Socket that sent CONNECT
@@ -46,7 +53,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startMosquitto } from "../test/support/mosquitto";
 
-type Lib = "wren" | "mqttjs" | "socket";
+type Lib = "wren" | "mqttjs" | "socket" | "ceiling";
 type QoS = 0 | 1 | 2;
 
 const N: Record<QoS, number> = { 0: 40000, 1: 20000, 2: 20000 };
@@ -65,6 +72,7 @@ interface BenchClient {
 
 async function connectLib(lib: Lib, port: number, clientId: string): Promise<BenchClient> {
   if (lib === "socket") return rawClient(port, clientId);
+  if (lib === "ceiling") return ceilingClient(port, clientId);
   if (lib === "mqttjs") {
     const mqtt = (await import("mqtt")).default;
     const c = await mqtt.connectAsync({
@@ -158,6 +166,109 @@ async function rawClient(port: number, clientId: string): Promise<BenchClient> {
     },
     onMessage: () => {},
     publish: () => {},
+    end: async () => void s.end(),
+  };
+}
+
+/**
+ * The broker's ceiling: the fastest client this bench can pair with the
+ * broker, to tell what msg/s any client could reach here. Every PUBLISH is
+ * pre-encoded once (QoS 1/2: a copy with its id patched in), the packets
+ * and acks of one tick go out in one write, and incoming bytes are split
+ * only at packet boundaries (the bench's packets are all under 128 bytes) to
+ * answer PUBLISH, PUBREC and PUBREL by patching a 4-byte ack. It has no
+ * validation, no session, no queue: it is not a client anyone should use,
+ * only the limit the broker sets on this machine.
+ */
+async function ceilingClient(port: number, clientId: string): Promise<BenchClient> {
+  const net = await import("node:net");
+  const s = net.connect(port, "127.0.0.1");
+  s.setNoDelay(true);
+  const out: Buffer[] = [];
+  let queued = false;
+  const flush = () => {
+    queued = false;
+    s.write(out.length === 1 ? out[0] : Buffer.concat(out));
+    out.length = 0;
+  };
+  const send = (b: Buffer) => {
+    out.push(b);
+    if (!queued) {
+      queued = true;
+      process.nextTick(flush);
+    }
+  };
+  let onMessage = () => {};
+  let acked: (() => void) | undefined; // CONNACK or SUBACK awaited
+  let rest: Buffer | undefined;
+  let template: Buffer | undefined;
+  let idAt = 0;
+  let lastId = 0;
+  s.on("data", (chunk: Buffer) => {
+    const d = rest ? Buffer.concat([rest, chunk]) : chunk;
+    rest = undefined;
+    // every ack is 4 bytes and answers a packet of at least 4: d.length bounds them
+    const acks = Buffer.allocUnsafe(d.length);
+    let k = 0;
+    let i = 0;
+    for (; i + 2 <= d.length; ) {
+      const head = d[i];
+      const n = d[i + 1];
+      if (n > 127) throw new Error("ceiling client: a packet of over 127 bytes");
+      if (i + 2 + n > d.length) break;
+      const type = head >> 4;
+      let ack = 0;
+      let at = 0;
+      if (type === 3) {
+        const qos = (head >> 1) & 3;
+        // PUBLISH: PUBACK (QoS 1) or PUBREC (QoS 2) with its id, after the topic
+        if (qos) (ack = qos === 1 ? 0x40 : 0x50), (at = i + 4 + ((d[i + 2] << 8) | d[i + 3]));
+        onMessage();
+      } else if (type === 5) (ack = 0x62), (at = i + 2); // PUBREC -> PUBREL
+      else if (type === 6) (ack = 0x70), (at = i + 2); // PUBREL -> PUBCOMP
+      else if (type === 2 || type === 9) acked?.();
+      if (ack) {
+        acks[k++] = ack;
+        acks[k++] = 2;
+        acks[k++] = d[at];
+        acks[k++] = d[at + 1];
+      }
+      i += 2 + n;
+    }
+    if (i < d.length) rest = Buffer.from(d.subarray(i));
+    if (k) send(acks.subarray(0, k));
+  });
+  const id = Buffer.from(clientId);
+  await new Promise<void>((resolve) => {
+    acked = resolve;
+    s.on("connect", () =>
+      send(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 77, 81, 84, 84, 4, 2, 0, 60, id.length >> 8, id.length & 255]), id]))
+    );
+  });
+  return {
+    subscribe: (topic, qos) => {
+      const t = Buffer.from(topic);
+      return new Promise<void>((resolve) => {
+        acked = resolve;
+        send(Buffer.concat([Buffer.from([0x82, 5 + t.length, 0, 1, t.length >> 8, t.length & 255]), t, Buffer.from([qos])]));
+      });
+    },
+    onMessage: (fn) => (onMessage = fn),
+    publish: (topic, payload, qos) => {
+      if (!template) {
+        const t = Buffer.from(topic);
+        const body = 2 + t.length + (qos ? 2 : 0) + payload.length;
+        if (body > 127) throw new Error("ceiling client: a PUBLISH of over 127 bytes");
+        template = Buffer.concat([Buffer.from([0x30 | (qos << 1), body, t.length >> 8, t.length & 255]), t, Buffer.alloc(qos ? 2 : 0), payload]);
+        idAt = 4 + t.length;
+      }
+      if (!qos) return send(template);
+      const p = Buffer.from(template);
+      lastId = (lastId % 65535) + 1;
+      p[idAt] = lastId >> 8;
+      p[idAt + 1] = lastId & 255;
+      send(p);
+    },
     end: async () => void s.end(),
   };
 }
@@ -344,7 +455,7 @@ type Both = { wren: TpRun; mqttjs: TpRun };
 export interface ClientBenchResult {
   window: number;
   /** per QoS: the best-throughput run of each library, and the lowest CPU per message over all rounds */
-  throughput: { qos: QoS; best: Both; cpuUs: { wren: number; mqttjs: number }; ratio: number; cpuRatio: number }[];
+  throughput: { qos: QoS; best: Both; cpuUs: { wren: number; mqttjs: number }; ratio: number; cpuRatio: number; ceiling: TpRun }[];
   heap: { wren: number; mqttjs: number; ratio: number; socket: number };
   seconds: number;
 }
@@ -383,6 +494,8 @@ export function clientTable(r: ClientBenchResult): string {
     const bw = (t.best.wren.brokerPct * 1e4) / t.best.wren.rate,
       bm = (t.best.mqttjs.brokerPct * 1e4) / t.best.mqttjs.rate;
     rows.push(["QoS " + t.qos + " broker CPU us/msg", fmt(bw, 2), fmt(bm, 2), fmt(bw / bm, 2) + "x", "", ""]);
+    // the most any client gets from this broker here (see ceilingClient), as a ratio to MQTT.js
+    rows.push(["QoS " + t.qos + " broker ceiling msg/s", fmt(t.ceiling.rate), fmt(t.best.mqttjs.rate), fmt(t.ceiling.rate / t.best.mqttjs.rate, 2) + "x", "", ""]);
   }
   rows.push([
     "heap B/idle client (" + CLIENTS + ")",
@@ -401,18 +514,23 @@ export function clientTable(r: ClientBenchResult): string {
     "",
     "",
   ]);
-  const load: string[][] = [["CPU % of one core in the best run", "wren client", "broker", "others", "MQTT.js client", "broker", "others"]];
+  const load: string[][] = [
+    ["CPU % of one core in the best run", "wren client", "broker", "others", "MQTT.js client", "broker", "others", "ceiling client", "broker", "others"],
+  ];
   for (const t of r.throughput) {
     const w = t.best.wren,
-      m = t.best.mqttjs;
-    load.push(["QoS " + t.qos, fmt(w.clientPct), fmt(w.brokerPct), fmt(w.otherPct), fmt(m.clientPct), fmt(m.brokerPct), fmt(m.otherPct)]);
+      m = t.best.mqttjs,
+      c = t.ceiling;
+    load.push(["QoS " + t.qos, ...[w, m, c].flatMap((x) => [fmt(x.clientPct), fmt(x.brokerPct), fmt(x.otherPct)])]);
   }
-  const busy = r.throughput.filter((t) => t.best.wren.otherPct >= 50 || t.best.mqttjs.otherPct >= 50).map((t) => t.qos);
+  const busy = r.throughput.filter((t) => t.best.wren.otherPct >= 50 || t.best.mqttjs.otherPct >= 50 || t.ceiling.otherPct >= 50).map((t) => t.qos);
   return (
     table(rows) +
     "\n(ratio: wren / MQTT.js; msg/s higher is better, CPU and heap lower is better; window " +
     r.window +
-    " outstanding messages for both; client CPU = publisher + subscriber process, user + system)\n\n" +
+    " outstanding messages for both; client CPU = publisher + subscriber process, user + system;" +
+    "\n broker ceiling: msg/s with a client that costs next to nothing (pre-encoded packets, see ceilingClient) in the wren column;" +
+    " below 1.50x MQTT.js, no client reaches the msg/s target on this broker and machine)\n\n" +
     table(load) +
     "\n(client or broker near 100 %: that process bounds msg/s (the client process runs publisher and subscriber on one thread);" +
     "\n others: the rest of the machine (" + cpus().length + " CPUs) over the same time; when it is high, the bench shared the CPUs and msg/s is low for that run)" +
@@ -439,11 +557,17 @@ export async function runClientBench(log: (s: string) => void = console.log): Pr
           cpu[lib] = Math.min(cpu[lib], run.cpuUs);
         }
       }
+      let ceiling: TpRun | undefined;
+      for (let r = 0; r < ROUNDS; r++) {
+        const run = JSON.parse(await runChild(["tp", "ceiling", String(qos), String(m.port), String(pid), String(tick)])) as TpRun;
+        if (!ceiling || run.rate > ceiling.rate) ceiling = run;
+      }
       const b = best as Both;
-      throughput.push({ qos, best: b, cpuUs: cpu, ratio: b.wren.rate / b.mqttjs.rate, cpuRatio: cpu.wren / cpu.mqttjs });
+      throughput.push({ qos, best: b, cpuUs: cpu, ratio: b.wren.rate / b.mqttjs.rate, cpuRatio: cpu.wren / cpu.mqttjs, ceiling: ceiling! });
       log(
         "  qos " + qos + ": wren " + fmt(b.wren.rate) + " msg/s " + fmt(cpu.wren, 2) + " us/msg (broker " + fmt(b.wren.brokerPct) + " %), " +
-          "MQTT.js " + fmt(b.mqttjs.rate) + " msg/s " + fmt(cpu.mqttjs, 2) + " us/msg (broker " + fmt(b.mqttjs.brokerPct) + " %)"
+          "MQTT.js " + fmt(b.mqttjs.rate) + " msg/s " + fmt(cpu.mqttjs, 2) + " us/msg (broker " + fmt(b.mqttjs.brokerPct) + " %), " +
+          "ceiling " + fmt(ceiling!.rate) + " msg/s (broker " + fmt(ceiling!.brokerPct) + " %)"
       );
     }
     const hm = Number(await runChild(["heap", "mqttjs", "0", String(m.port)]));

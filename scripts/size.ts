@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 import { loadBoards, type Profile } from "./lib/boards";
-import { bundlePath } from "./lib/bundle";
+import { bundleEspruino, bundlePath } from "./lib/bundle";
 import { repoPath } from "./lib/paths";
 import { buildAll } from "./build";
 
@@ -100,11 +100,27 @@ export function ratchet(rows: SizeRow[]): void {
   console.log("size ceilings lowered to the sizes reached");
 }
 
+/**
+ * The floor under the tiny budget: scripts/size-floor/tiny.ts (the tiny
+ * feature list with every check, error report and callback left out) built
+ * the way the bundles are. Minified bytes.
+ */
+export async function tinyFloor(): Promise<number> {
+  const b = await bundleEspruino({ entry: repoPath("scripts/size-floor/tiny.ts"), defines: {} });
+  return Buffer.byteLength(b.code);
+}
+
 async function main(): Promise<void> {
   const markdown = process.argv.includes("--markdown");
   await buildAll({ quiet: true });
   const rows = measure();
   console.log(textTable(rows));
+  const floor = await tinyFloor();
+  const tinyBudget = Math.min(...rows.filter((r) => r.profile === "tiny").map((r) => r.budget));
+  console.log(
+    `tiny floor: ${n(floor)} B (budget ${n(tinyBudget)} B): the tiny feature list with no checks, error reports or callbacks ` +
+      "(scripts/size-floor/tiny.ts, never shipped)",
+  );
   if (process.argv.includes("--ratchet")) ratchet(rows);
   if (markdown) {
     const readme = repoPath("README.md");

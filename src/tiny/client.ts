@@ -19,7 +19,7 @@
 import { wrenError } from "../errors";
 import type { TinyConnect, TinySocket } from "../hal/hal";
 import { KEEPALIVE, MAX_PACKET } from "../entry/board";
-import { connectPacket, packet, str, u16 } from "./packets";
+import { at, connectPacket, packet, str, u16 } from "./packets";
 
 export interface TinyOptions {
   host: string;
@@ -209,10 +209,10 @@ export function tinyClient(
     for (var s = sock, j: number, n: number, m: number, x: number, p: string, b = (buf += chunk); s == sock; ) {
       // remaining length, at most 4 bytes [MQTT-2.2.3] (j > 5: a 5th one, malformed);
       // past the end x is NaN: & gives 0, the loop stops and j > b.length.
-      for (j = 1, n = 0, m = 1; (n += ((x = b.charCodeAt(j++)) & 127) * m), x > 127 && j < 6; m *= 128);
+      for (j = 1, n = 0, m = 1; (n += ((x = at(b, j++)) & 127) * m), x > 127 && j < 6; m *= 128);
       if (n > MAX_PACKET || j > 5) return drop("PACKET_TOO_LARGE");
       if (j + n > b.length) return;
-      x = b.charCodeAt(0) >> 4;
+      x = at(b, 0) >> 4;
       p = b.substr(j, n);
       // consumed before any listener runs: one that throws cannot get the packet again
       b = buf = b.substr(j + n);
@@ -220,7 +220,7 @@ export function tinyClient(
       // CONNACK first, and once [MQTT-3.2.0-1]
       if ((x == 2) == state > 2) return drop("PROTOCOL");
       if (x == 2) {
-        if ((x = p.charCodeAt(1))) return drop("CONNACK_REFUSED", "" + x);
+        if ((x = at(p, 1))) return drop("CONNACK_REFUSED", "" + x);
         state = 3;
         // the keepalive runs from the CONNECT [MQTT-3.1.2-23]
         // (at most ka: the clock set back since the CONNECT would make it later)
@@ -230,7 +230,7 @@ export function tinyClient(
         me.emit("connect");
       } else if (x == 3) {
         // QoS 0 subscriptions: the broker sends nothing above QoS 0 [MQTT-3.8.4-6]
-        x = (p.charCodeAt(0) << 8) | p.charCodeAt(1);
+        x = (at(p, 0) << 8) | at(p, 1);
         me.emit("message", p.substr(2, x), p.substr(2 + x));
       } else if (x == 9 && p.indexOf("\x80", 2) > 0) me.emit("error", wrenError("SUBACK_FAILED")); // refused (e.g. an ACL)
       // UNSUBACK, PINGRESP: nothing to do at QoS 0

@@ -26,13 +26,13 @@ test("--markdown replaces only the text between the size markers", () => {
   assert.is(replaceBetweenMarkers(out, markdownTable(rows)), out);
 });
 
-test("the markdown table says the tiny floor under the references when it is given", () => {
-  const t = markdownTable(rows, 1763).split("\n");
+test("the markdown table says the floors under the references when they are given", () => {
+  const t = markdownTable(rows, { tiny: 1763, core: 2624 }).split("\n");
   assert.is(t[t.length - 3], "References (minified): tinyMQTT 1,793 B, Espruino MQTT 6,169 B.");
   assert.is(t[t.length - 2], "");
   assert.is(
     t[t.length - 1],
-    "Floor under the tiny budget: 1,763 B, the tiny feature list with no input checks, no error reports and no publish callbacks (`scripts/size-floor/tiny.ts`, never shipped).",
+    "Floors under the budgets: tiny 1,763 B, core 2,624 B: each profile's feature list with no input checks, no error reports, no UTF-8 and no queue policies (`scripts/size-floor/`, never shipped).",
   );
 });
 

@@ -18,14 +18,8 @@
  * it builds the bundles and prints its size, the floor under the core budget.
  */
 declare function getSerial(): string;
-var F = String.fromCharCode;
-function packet(h: number, b: string) {
-  for (var n = b.length, s = F(h); (s += F(n > 127 ? (n & 127) | 128 : n)), (n >>= 7); );
-  return s + b;
-}
-function u16(n: number) {
-  return F(n >> 8, n & 255);
-}
+// the shipped clients' own packet framing (no checks in it)
+import { F, packet, u16 } from "../../src/tiny/packets";
 function str(s: string) {
   return u16(s.length) + s;
 }

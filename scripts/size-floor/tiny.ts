@@ -17,11 +17,8 @@
  * bundles and prints its size, the floor under the tiny budget.
  */
 declare function getSerial(): string;
-var F = String.fromCharCode;
-function packet(h: number, b: string) {
-  for (var n = b.length, s = F(h); (s += F(n > 127 ? (n & 127) | 128 : n)), (n >>= 7); );
-  return s + b;
-}
+// the shipped clients' own packet framing (no checks in it)
+import { F, packet } from "../../src/tiny/packets";
 function str(s: string) {
   return F(s.length >> 8, s.length & 255) + s;
 }

@@ -228,6 +228,35 @@ test("inflightWindow -1 (nonsense): read as the default, QoS 1 publishes are sen
   assert.equal(take(hal.c()), ["3206000174000178"]);
 });
 
+test("inflightWindow -1 (nonsense), 5.0 CONNACK with Receive Maximum 2: the window is 2 (the default's smaller), QoS 1 publishes are sent", () => {
+  const { hal, client } = setup({ inflightWindow: -1, protocolVersion: 5 }, false);
+  client.connect();
+  hal.c().h.onOpen();
+  take(hal.c());
+  // CONNACK, receiveMaximum 2 (21 0002)
+  hal.c().h.onData(bytes("2006 00 00 03 210002"));
+  client.publish("t", "x", { qos: 1 });
+  client.publish("t", "y", { qos: 1 });
+  client.publish("t", "z", { qos: 1 });
+  assert.equal(take(hal.c()), ["320700017400010078", "320700017400020079"]);
+});
+
+test("5.0 (3.2.2.3.3): a server's Receive Maximum holds for its connection only: a reconnect whose CONNACK has none (65,535) has the configured window again", () => {
+  const { hal, client } = setup({ inflightWindow: 3, protocolVersion: 5, reconnect: { min: 100, jitter: 0 } }, false);
+  client.connect();
+  hal.c().h.onOpen();
+  // receiveMaximum 1
+  hal.c().h.onData(bytes("2006 00 00 03 210001"));
+  hal.c().h.onClose();
+  hal.clock.advance(100);
+  hal.c().h.onOpen();
+  take(hal.c());
+  // no properties: Receive Maximum 65,535, so the client's own window (3)
+  hal.c().h.onData(bytes("2003 00 00 00"));
+  for (const p of ["a", "b", "c", "d"]) client.publish("t", p, { qos: 1 });
+  assert.equal(take(hal.c()), ["320700017400010061", "320700017400020062", "320700017400030063"]);
+});
+
 test("[MQTT-3.9.3-1] a SUBACK with fewer codes than filters is a protocol error, not a grant: dropped, the SUBSCRIBE resent whole", () => {
   const { hal, client, events } = setup({ reconnect: { min: 100, jitter: 0 } });
   const acks: string[] = [];

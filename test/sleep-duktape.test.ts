@@ -88,4 +88,48 @@ test("esp32-full in Duktape: after a power-on (not a wake) the entry does not re
   assert.equal(out.slice(6), [connect, "connect 2", "wire e000", "violations 0"]);
 });
 
+// Espruino's Linux build has no ESP32 or ESP8266 module: no deep sleep and no wake reason to ask.
+const LINUX_DRIVER = `
+var log = [], hex = function (s) { var r = ""; for (var i = 0; i < s.length; i++) r += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16); return r; };
+__standin.net.control.onConnect = function (peer) {
+  peer.onData = function (s) {
+    log.push("wire " + hex(s));
+    var t = s.charCodeAt(0) >> 4;
+    if (t == 1) peer.send("\\x20\\x02\\x01\\x00");
+    if (t == 14) peer.close();
+  };
+};
+try {
+  var m = boot().connect({ host: "broker", port: 1883, clientId: "dk", clean: false, keepalive: 30 });
+  m.on("connect", function () {
+    log.push("connect");
+    m.publish("t", "21.5", { qos: 1 });
+    m.sleep(60000, function (err) { log.push("saved " + (err ? err.code : "ok")); }, { wait: 50 });
+  });
+  __standin.run(1000);
+} catch (e) {
+  log.push("threw " + e);
+}
+log.push("deepSleep [" + __standin.sleeps.join() + "]");
+print(log.join("\\n"));
+`;
+
+test("linux-full in Duktape (no ESP32/ESP8266 module): clean = false connects, and sleep() saves the session and disconnects without a deep sleep", async () => {
+  if (!hasDuk()) {
+    if (process.env.CI === "true") assert.unreachable("duk (Duktape) is not installed (CI=true)");
+    throw new Error("duk (Duktape) is not installed: apt-get install duktape");
+  }
+  const b = await buildBoardBundle(loadBoard("linux"), "full");
+  const r = runDuk(dukBundleScript(b.code, LINUX_DRIVER, { before: 'var __standinOptions = { chip: "LINUX" };\n', boot: true }));
+  assert.is(r.stderr || "", "");
+  assert.equal(r.stdout.trim().split("\n"), [
+    connect,
+    "connect",
+    "wire 320900017400013231" + "2e35",
+    "saved ok",
+    "wire e000",
+    "deepSleep []",
+  ]);
+});
+
 test.run();

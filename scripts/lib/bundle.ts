@@ -55,6 +55,8 @@ export function boardDefines(board: Board): Record<string, string> {
     WREN_QUEUE_BYTES: String(d.queueBytes),
     WREN_INFLIGHT_MAX: String(d.inflightMax),
     WREN_BATTERY: JSON.stringify(w.battery || null),
+    // the chip's Espruino module (the power HAL's deep sleep and wake reason): 32 ESP32, 8266 ESP8266, 0 none
+    WREN_CHIP: String((board.info.builtin_modules || []).indexOf("ESP32") >= 0 ? 32 : (board.info.builtin_modules || []).indexOf("ESP8266") >= 0 ? 8266 : 0),
   };
 }
 

@@ -45,7 +45,7 @@ import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepaliv
 import { Queue, type Callback, type Queued } from "./queue";
 import { matches, validFilter, validTopic } from "./topic";
 import { restore, sleep, type SleepOptions } from "./session-record";
-import { ON_BOARD } from "../entry/board";
+import { INFLIGHT_MAX, ON_BOARD, QUEUE_BYTES, QUEUE_MAX } from "../entry/board";
 
 export type { Callback } from "./queue";
 
@@ -67,9 +67,9 @@ export interface ClientOptions extends Partial<Target> {
   connectTimeout?: number;
   /** Largest packet sent or accepted, bytes. */
   maxPacketSize?: number;
-  /** Offline queue bounds: `limit` entries (default 16), `bytes` of topic+payload (default 4096). */
+  /** Offline queue bounds: `limit` entries (default 16), `bytes` of topic+payload (default 4096); a board build: the board's. */
   queue?: { limit?: number; bytes?: number; policy?: "drop-oldest" | "drop-new" | "latest" };
-  /** QoS 1/2 publishes in flight at once (default 8; 5.0: also <= server receiveMaximum). */
+  /** QoS 1/2 publishes in flight at once (default 8, a board build: the board's; 5.0: also <= server receiveMaximum). */
   inflightWindow?: number;
   /** Ms to wait for an ack (PUBACK/PUBREC/PUBCOMP/SUBACK/UNSUBACK) before declaring the link dead; 0 = off (default). */
   ackTimeout?: number;
@@ -215,8 +215,9 @@ export interface Client {
   /** routes: filter, handler, filter, handler... */
   _r: (string | MessageHandler)[];
   _q: Queue;
-  /** in-flight window */
+  /** in-flight window; `_w0` the configured one (5.0: a server's Receive Maximum may lower `_win` for its connection) */
   _win: number;
+  _w0: number;
   /** packet ids may clash with ids in flight (counter wrapped, or session restored): nid() scans. */
   _idScan?: number;
   /** own writer when maxPacketSize (or 5.0: the server's) is set (its `max`), else the codec's shared one */
@@ -289,8 +290,9 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
   c._r = [];
   // (a full board bundle: the entry always gives one, see ON_BOARD)
   c._kp = PERSIST && ON_BOARD ? o.keepalivePolicy! : o.keepalivePolicy || new SpecKeepalive(o.pingTimeout);
-  c._win = o.inflightWindow! > 0 ? o.inflightWindow! : 8;
-  c._q = new Queue(q.limit == null ? 16 : q.limit, q.bytes == null ? 4096 : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
+  // the bounds default to the board's (boards/*.json; off a board 8 in flight, 16 messages, 4096 bytes)
+  c._win = c._w0 = o.inflightWindow! > 0 ? o.inflightWindow! : INFLIGHT_MAX;
+  c._q = new Queue(q.limit == null ? QUEUE_MAX : q.limit, q.bytes == null ? QUEUE_BYTES : q.bytes, (({ "drop-new": 1, latest: 2 } as any)[q.policy!] | 0), function (e) {
     var err = wrenError("QUEUE_DROPPED", e.p.topic),
       x: any;
     // (the event even when the callback throws: a drop is never silent)
@@ -507,7 +509,8 @@ P.onPacket = function (p: Packet) {
     if (V5 && (c._cp = x = (p as ConnackPacket).properties || {})) {
       err = [];
       if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
-      if (x.receiveMaximum) c._win = Math.min(c._o.inflightWindow || 8, x.receiveMaximum);
+      // Receive Maximum, for this connection only (absent: 65,535 [3.2.2.3.3])
+      c._win = Math.min(c._w0, x.receiveMaximum || 1 / 0);
       // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
       if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
     }

@@ -29,6 +29,7 @@
 import { fail, isStr, wrenError, WrenError } from "../errors";
 import type { PublishPacket, Subscription } from "../codec/packet";
 import { utf8Write } from "../codec/utf8";
+import { rBytes, re, rErr, rInit, rp, rVbi } from "../codec/reader";
 
 export var SESSION_RECORD = "wren.s";
 
@@ -86,10 +87,11 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
     e: any,
     q: any,
     l: any[];
+  // (no bound here: an item that ends past `lim` is taken back whole below, and
+  // index writes past the buffer's end go nowhere)
   function vi(v: number) {
     do {
-      if (p < lim) b[p++] = (v & 127) | (v > 127 ? 128 : 0);
-      else over = 1;
+      b[p++] = (v & 127) | (v > 127 ? 128 : 0);
       // every value is < 2^31 (ids * 4, UTF-16 units, lengths within `max`)
       v >>= 7;
     } while (v);
@@ -120,16 +122,14 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
             str(q.topic);
             // the payload's bytes go 3 past `p` (room for their length), then move
             // down behind it; a string (the client keeps it as given) as UTF-8.
-            // (Index writes past the end go nowhere; what lands past `lim` is
-            // dropped with the item or overwritten later.)
+            // (What lands past `lim` is dropped with the item or overwritten later.)
             if (isStr((q = q.payload))) j = utf8Write(q, b, (at = p + 3)) - at;
             else for (at = p + 3, j = 0; j < q.length; j++) b[at + j] = q[j];
             vi(j);
-            if (p + j > lim) over = 1;
-            else for (q = at + j; at < q; ) b[p++] = b[at++];
+            for (q = at + j; at < q; ) b[p++] = b[at++];
           }
         }
-        if (over) p = x;
+        if (p > lim) (over = 1), (p = x);
       }
       if (over) rejected.push(e);
     }
@@ -139,33 +139,26 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
   return b.subarray(0, p);
 }
 
-/** Decode a record; a WrenError `SESSION_CORRUPT` if it is torn, corrupt or of another version. */
+/**
+ * Decode a record; a WrenError `SESSION_CORRUPT` if it is torn, corrupt or of another version.
+ * Read with the codec's reader: its varints are the record's (at most 4 bytes,
+ * minimal, as encodeSession writes them), and a read past the end fails it.
+ */
 export function decodeSession(b: Uint8Array): SessionRecord | WrenError {
   var n = b.length - 2,
-    p = 3,
     bad = n < 3 || b[0] != 2 || check16(b, n) != ((b[n] << 8) | b[n + 1]),
     r: SessionRecord = { id: (b[1] << 8) | b[2], inc: [], out: [], subs: [], queue: [] },
     f: number,
     k: number,
     e: any;
-  function vi() {
-    var v = 0,
-      m = 1,
-      x: number;
-    do {
-      if (p >= n) bad = true;
-      x = b[p++];
-      v += (x & 127) * m;
-      m *= 128;
-    } while (x & 128 && !bad);
-    return v;
-  }
   function str() {
-    for (var t = "", j = vi(); j-- > 0 && !bad; ) t += String.fromCharCode(vi());
+    // (`rp < re`: a code unit is still there to read; a failed read ends the record)
+    for (var t = "", j = rVbi(); j-- > 0 && rp < re; ) t += String.fromCharCode(rVbi());
     return t;
   }
-  while (!bad && p < n) {
-    f = vi();
+  rInit(b, 3, n);
+  while (!bad && rp < re) {
+    f = rVbi();
     k = f & 3;
     // (kind 0: the id is the item)
     e = f >>= 2;
@@ -174,19 +167,17 @@ export function decodeSession(b: Uint8Array): SessionRecord | WrenError {
       if (f & 64) e.u = true;
     } else if (k) {
       e = { p: { type: 3, qos: f & 3, retain: !!(f & 4), dup: false, topic: "", payload: new Uint8Array(0) } };
-      if (k < 2) (e.s = f >> 3), (e.p.messageId = vi());
+      if (k < 2) (e.s = f >> 3), (e.p.messageId = rVbi());
       // (a queued entry has no `s`)
       if (!(e.s > 1)) {
         e.p.topic = str();
-        f = vi();
         // a copy: the storage HAL may hand back a view of flash that the next save overwrites
-        if (f > n - p) bad = true;
-        else e.p.payload = new Uint8Array(b.subarray(p, (p += f)));
+        e.p.payload = new Uint8Array(rBytes(rVbi()));
       }
     }
     ([r.inc, r.out, r.subs, r.queue][k] as any[]).push(e);
   }
-  return bad || p != n ? wrenError("SESSION_CORRUPT") : r;
+  return bad || rErr() ? wrenError("SESSION_CORRUPT") : r;
 }
 
 /* ---- deep sleep: the client's session to and from the record ---- */

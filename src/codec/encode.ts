@@ -49,11 +49,11 @@ export type OutPublish = Omit<PublishPacket, "payload"> & { payload: Uint8Array 
 
 /** CONNECT; the protocol level written is `p.protocolVersion` (4 when absent). */
 export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
-  // flags are tested inline (never through a local) so esbuild folds them away
-  var u = p.will, n = p.username;
+  // (`V5 && v5`: the flag first, so esbuild still folds it away)
+  var u = p.will, n = p.username, v5 = p.protocolVersion == 5;
   begin(w);
   wStr("MQTT");
-  w8(V5 && p.protocolVersion == 5 ? 5 : 4);
+  w8(V5 && v5 ? 5 : 4);
   // connect flags [MQTT-3.1.2.3]: username, password, will retain, will qos, will, clean
   w8(
     (n != null ? 128 : 0) |
@@ -62,10 +62,10 @@ export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
       (p.clean ? 2 : 0),
   );
   w16(p.keepalive);
-  if (V5 && p.protocolVersion == 5) wProps(p.properties, 1);
+  if (V5 && v5) wProps(p.properties, 1);
   wStr(p.clientId);
   if (u) {
-    if (V5 && p.protocolVersion == 5) wProps(u.properties, 0);
+    if (V5 && v5) wProps(u.properties, 0);
     wStr(u.topic);
     wStr(u.payload);
   }

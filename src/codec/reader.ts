@@ -65,16 +65,17 @@ export function rVbi(): number {
   return x;
 }
 
-/** Skips a 2-byte length and that many bytes, checking they are there. */
-function span(): void {
-  p = r16() + p;
+/** Skips `n` bytes, checking they are there; returns where they start. */
+function skip(n: number): number {
+  var s = p;
+  p += n;
   if (p > e) rFail(MALFORMED);
+  return s;
 }
 
 /** UTF-8 string [MQTT-1.5.3]. */
 export function rStr(): string {
-  var s = p + 2, r: string | null;
-  span();
+  var s = skip(r16()), r: string | null;
   r = err ? "" : utf8Decode(b, s, p);
   if (r == null) rFail(BAD_UTF8);
   return r || "";
@@ -82,9 +83,12 @@ export function rStr(): string {
 
 /** Binary data [MQTT-1.5.6]: a view of the input, not a copy. */
 export function rBin(): Uint8Array {
-  var s = p + 2;
-  span();
-  return b.subarray(s, p);
+  return rBytes(r16());
+}
+
+/** `n` bytes: a view of the input, not a copy. */
+export function rBytes(n: number): Uint8Array {
+  return b.subarray(skip(n), p);
 }
 
 /** The rest of the packet (PUBLISH payload): a view, not a copy. */

@@ -13,6 +13,7 @@ declare const WREN_QUEUE_MAX: number | undefined;
 declare const WREN_QUEUE_BYTES: number | undefined;
 declare const WREN_INFLIGHT_MAX: number | undefined;
 declare const WREN_BATTERY: BatteryConfig | null | undefined;
+declare const WREN_CHIP: number | undefined;
 
 /**
  * A board build (boardDefines sets every WREN_* together), whose entry
@@ -24,6 +25,12 @@ export const ON_BOARD: boolean = typeof WREN_KEEPALIVE !== "undefined";
 /** The board's firmware has TLS (`require("tls")`); false on ESP8266. */
 export const HAS_TLS: boolean = typeof WREN_TLS === "undefined" || WREN_TLS;
 export const HAS_DEEP_SLEEP: boolean = typeof WREN_DEEP_SLEEP === "undefined" || WREN_DEEP_SLEEP;
+/**
+ * The chip's own Espruino module: 32 `ESP32` (the C3 too), 8266 `ESP8266`, 0 none (Linux).
+ * A number: esbuild inlines a numeric constant, not a string. Undefined off a
+ * board: the power HAL then looks for the module when it is used.
+ */
+export const CHIP: number | undefined = typeof WREN_CHIP === "undefined" ? undefined : WREN_CHIP;
 /** Default keepalive, seconds. */
 export const KEEPALIVE: number = typeof WREN_KEEPALIVE === "undefined" ? 60 : WREN_KEEPALIVE;
 /** Largest packet accepted, bytes (sized for the board's RAM). */

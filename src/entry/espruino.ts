@@ -19,22 +19,17 @@ import { espruinoPower } from "../hal/espruino/power";
 import { espruinoLink } from "../hal/espruino/link";
 import { Liveness } from "../client/liveness";
 import { applyPower } from "../client/power-policy";
-import { BATTERY, INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "./board";
+import { BATTERY, HAS_DEEP_SLEEP, KEEPALIVE, MAX_PACKET } from "./board";
 import { boardOptions } from "./board-options";
 
 /** `connect(url | options, options?)`: make a client and dial. */
 export function connect(url: string | ClientOptions, options?: any): Client {
   var o = boardOptions(url, options),
-    k: any, // the queue options, then the client (full)
+    k: any, // the client (full)
     hal: Hal = {
       transport: { connect: espruinoConnect },
       clock: espruinoClock(),
     };
-  // the board's queue and in-flight bounds (boards/*.json defaults: sized to its RAM)
-  k = o.queue = o.queue || {};
-  if (k.limit == null) k.limit = QUEUE_MAX;
-  if (k.bytes == null) k.bytes = QUEUE_BYTES;
-  if (o.inflightWindow == null) o.inflightWindow = INFLIGHT_MAX;
   // (the client's own default is 60 s: nothing to add for a board that keeps it)
   if (KEEPALIVE != 60 && o.keepalive == null) o.keepalive = KEEPALIVE;
   // (at most 65,519: Espruino's ArrayBuffers stop at 65,535 bytes, and the codec's buffers need 16 spare)
@@ -43,7 +38,9 @@ export function connect(url: string | ClientOptions, options?: any): Client {
   if (o.wifi) hal.link = espruinoLink(o.wifi, hal.clock);
   if (PERSIST) {
     hal.storage = espruinoStorage();
-    hal.power = espruinoPower(BATTERY);
+    // (a board with neither deep sleep nor a battery, Linux, has no power HAL: its
+    // firmware has no ESP32 or ESP8266 module to sleep with or ask why it woke)
+    if (HAS_DEEP_SLEEP || BATTERY) hal.power = espruinoPower(BATTERY);
     // battery-aware keepalive on the board: ping only when nothing proves the
     // link (o.liveness ms with nothing received; o.ackTimeout for answers),
     // and battery bands scale keepalive and backoff (o.power: high, low, factor)
@@ -52,7 +49,7 @@ export function connect(url: string | ClientOptions, options?: any): Client {
     k = new Client(o, hal);
     if (BATTERY) applyPower(k as any, o.power || {});
     // Woken from deep sleep (client.sleep saved the session): resume it before dialing.
-    if (o.clean === false && hal.power!.wakeReason() == "deep-sleep") k.restore();
+    if (HAS_DEEP_SLEEP && o.clean === false && hal.power!.wakeReason() == "deep-sleep") k.restore();
     return k.connect();
   }
   return new Client(o, hal).connect();

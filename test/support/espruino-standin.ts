@@ -336,8 +336,10 @@ function __espruinoStandin(host, opts) {
   }
 
   var modules = { net: netModule(false), Storage: Storage, Wifi: Wifi };
-  if (chip == "ESP32") { modules.tls = netModule(true); modules.ESP32 = ESP32; }
-  else modules.ESP8266 = ESP8266;
+  // LINUX: Espruino's Linux build, TLS but neither chip module
+  if (chip != "ESP8266") modules.tls = netModule(true);
+  if (chip == "ESP32") modules.ESP32 = ESP32;
+  if (chip == "ESP8266") modules.ESP8266 = ESP8266;
   st.globals = {
     E: E,
     getSerial: function () { return opts.serial || "30aea4-0c1234"; },
@@ -349,7 +351,7 @@ function __espruinoStandin(host, opts) {
       throw new Error("Module " + m + " not found");
     }
   };
-  st.globals[chip] = chip == "ESP32" ? ESP32 : ESP8266;
+  if (chip != "LINUX") st.globals[chip] = chip == "ESP32" ? ESP32 : ESP8266;
   st.modules = modules;
   st.files = files;
   st.storage = storage;
@@ -472,7 +474,8 @@ var __standin = (function () {
   ESPRUINO_ARRAYBUFFER_LIMIT_DUK;
 
 export interface StandinOptions {
-  chip?: "ESP32" | "ESP8266";
+  /** LINUX: Espruino's Linux build (no ESP32 or ESP8266 module). */
+  chip?: "ESP32" | "ESP8266" | "LINUX";
   serial?: string;
   /** ESP32.getWakeupCause() value. */
   wakeCause?: number;

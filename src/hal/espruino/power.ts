@@ -15,6 +15,7 @@
  *   Four samples are averaged (the ESP32 ADC is noisy).
  */
 import type { Power, WakeReason } from "../hal";
+import { CHIP } from "../../entry/board";
 
 declare const ESP32: { deepSleep(us: number, option?: number): void; getWakeupCause(): number };
 declare const ESP8266: { deepSleep(us: number, option: number): void; getResetInfo(): { reason?: string } };
@@ -32,8 +33,15 @@ export interface BatteryConfig {
   vEmpty: number;
 }
 
+/**
+ * ESP32 rather than ESP8266: a board build knows its chip (CHIP, folded: the
+ * other chip's code is left out); elsewhere (tests) the module is looked for.
+ */
+function esp32(): boolean {
+  return typeof ESP32 != "undefined";
+}
+
 export function espruinoPower(battery?: BatteryConfig | null): Power {
-  var esp32 = typeof ESP32 != "undefined";
   return {
     battery: function () {
       var v = 0,
@@ -46,11 +54,13 @@ export function espruinoPower(battery?: BatteryConfig | null): Power {
     deepSleep: function (ms) {
       // (no rounding: the firmware truncates to whole microseconds)
       // ESP32.deepSleep ignores the extra argument (Espruino drops surplus arguments of native functions).
-      (esp32 ? ESP32 : ESP8266).deepSleep(Math.min(Math.max(ms * 1000, 1000), 2147483647), 0);
+      ((CHIP != null ? CHIP == 32 : esp32()) ? ESP32 : ESP8266).deepSleep(Math.min(Math.max(ms * 1000, 1000), 2147483647), 0);
     },
-    wakeReason: function (): WakeReason {
+    // (r: a scratch local as a parameter, no `var` statement)
+    wakeReason: function (r?: string): WakeReason {
       // ESP32 mapped onto ESP8266's reason strings.
-      var r = esp32 ? (ESP32.getWakeupCause() ? "deep sleep" : "power on") : ESP8266.getResetInfo().reason;
+      if (CHIP != null ? CHIP == 32 : esp32()) return ESP32.getWakeupCause() ? "deep-sleep" : "power-on";
+      r = ESP8266.getResetInfo().reason;
       return r == "deep sleep" ? "deep-sleep" : r == "power on" ? "power-on" : r ? "reset" : "unknown";
     },
   };

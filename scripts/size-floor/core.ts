@@ -10,6 +10,10 @@
  * sessions (unacknowledged PUBLISH resent with DUP, PUBREL resent; SUBSCRIBE
  * again when the session is new) and a bounded offline queue.
  *
+ * The connection code repeats the tiny floor's on purpose: each floor is the
+ * smallest code on its own, and one shared module measured 218 B more on the
+ * tiny floor and 235 B more on this one.
+ *
  * Left out on purpose, as in the tiny floor: every check of the caller's and
  * the broker's input, error events and codes, UTF-8 (strings taken as
  * ASCII), queue policies and drop reports (the oldest is dropped silently),

@@ -177,6 +177,9 @@ export function meter(t: Transport, b: Budget, clock: Clock): Transport {
 
 interface PubClient {
   _v: number;
+  /** 5.0: this connection's topic aliases (client.ts), and the server's maximum */
+  _oa?: string[] | 0 | false;
+  _cp?: { topicAliasMaximum?: number };
   _h: { clock: Clock };
   publish(topic: string, payload: string | Uint8Array, opts?: any, cb?: any): any;
   emit(ev: string, ...a: any[]): boolean;
@@ -198,15 +201,19 @@ export function guard(client: PubClient, b: Budget): void {
       h: Held | undefined,
       e: Error,
       n: number,
-      i: number;
+      i: number,
+      t = c._oa,
+      k = t ? t.indexOf(topic) + 1 : 0;
     if (typeof opts == "function") {
       cb = opts;
       opts = 0;
     }
     opts = opts || {};
     if (b.roll(now)) for (a = b.take(), i = 0; i < a.length; i++) pub.call(c, a[i].topic, a[i].payload!, a[i].opts, a[i].cb);
-    // the PUBLISH size: fixed header + topic + [id] + [5.0 properties length] + payload
-    n = 2 + utf8Length(topic) + (opts.qos ? 2 : 0) + (c._v == 5 ? 1 : 0) + (isStr(payload) ? utf8Length(payload) : payload.length);
+    // the PUBLISH size: fixed header + topic + [id] + [5.0 properties length] + payload;
+    // 5.0 topic aliases (if it went now): an aliased topic goes empty, with its alias (3
+    // bytes), as does a new topic while aliases are left
+    n = 2 + (k ? 0 : utf8Length(topic)) + (opts.qos ? 2 : 0) + (c._v == 5 ? 1 : 0) + (t && (k || t.length < c._cp!.topicAliasMaximum!) ? 3 : 0) + (isStr(payload) ? utf8Length(payload) : payload.length);
     n += n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5;
     if (b.allow(now, opts.qos || 0, n)) return pub.call(c, topic, payload, opts, cb);
     h = b.refuse({ topic: topic, payload: payload, opts: opts, cb: cb });

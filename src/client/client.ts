@@ -75,8 +75,13 @@ export interface ClientOptions extends Partial<Target> {
   ackTimeout?: number;
   /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0 (V5 builds). */
   protocolVersion?: 4 | 5;
-  /** 5.0 CONNECT properties. */
+  /**
+   * 5.0 CONNECT properties. `topicAliasMaximum: n` lets the server send topic aliases
+   * 1..n (the `message` event still gets the topic).
+   */
   properties?: Properties;
+  /** 5.0: give topics aliases, as many as the server's CONNACK allows (default true). */
+  topicAliases?: boolean;
   /** Keepalive policy (the seam for battery-aware policies); default SpecKeepalive. */
   keepalivePolicy?: KeepalivePolicy;
 }
@@ -128,6 +133,7 @@ var REFUSED = "unacceptable protocol version,identifier rejected,server unavaila
 
 /** Strings used several times, held once (a `var`: esbuild would inline a `const`). */
 var PROTOCOL = "PROTOCOL";
+var TAM = "topicAliasMaximum" as "topicAliasMaximum";
 
 function noop(): void {}
 
@@ -224,6 +230,9 @@ export interface Client {
   _wr: Writer | undefined;
   /** 5.0: the last CONNACK's properties (server limits) */
   _cp?: Properties;
+  /** 5.0, this connection's topic aliases: ours (topic of alias i + 1; none allowed: not an array) and the server's (topic of alias i) */
+  _oa?: string[] | 0 | false;
+  _ia?: string[];
 
   connect(): Client;
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions | Callback, cb?: Callback): Client;
@@ -513,6 +522,10 @@ P.onPacket = function (p: Packet) {
       c._win = Math.min(c._w0, x.receiveMaximum || 1 / 0);
       // Maximum Packet Size [MQTT-3.2.2-15]: the writer refuses larger packets (a CONNACK without it lifts it)
       if (x.maximumPacketSize || c._wr) (c._wr = c._wr || new Writer()).max = Math.min(c._o.maxPacketSize || 1 / 0, x.maximumPacketSize || 1 / 0);
+      // topic aliases hold for one connection [MQTT-3.3.2-7]; ours only if the server
+      // allows some [MQTT-3.2.2-18] (see enc)
+      c._ia = [];
+      c._oa = x[TAM] && c._o.topicAliases !== false && [];
     }
     c._kp.start(now(c), k);
     // the keepalive runs from the CONNECT, the last packet sent [MQTT-3.1.2-23], not from this CONNACK
@@ -551,7 +564,14 @@ P.onPacket = function (p: Packet) {
     // (after the connection is complete: a callback that throws cannot undo it)
     if (V5) while ((e = err.shift())) fail(c, e.cb, wrenError(PACKET_TOO_LARGE, (e.p as PublishPacket).topic));
   } else if (t == PacketType.PUBLISH) {
-    // the codec checks UTF-8; wildcards (and 5.0 topic aliases, unsupported) are ours
+    // 5.0 Topic Alias [MQTT-3.3.2.3.4]: with a topic it maps the alias to it, with an empty
+    // topic it stands for the topic mapped. 0, over the maximum of our CONNECT (none
+    // without one) [MQTT-3.3.2-8, 3.3.2-10, 3.1.2-27] or unmapped: DISCONNECT 0x94
+    // (Topic Alias invalid), then the PROTOCOL error below (an empty topic fails it)
+    if (V5 && (k = ((p as PublishPacket).properties || (0 as Properties)).topicAlias!) >= 0)
+      (k && k <= (c._o.properties || {})[TAM]! && ((p as PublishPacket).topic = c._ia![k] = (p as PublishPacket).topic || c._ia![k])) ||
+        (write(c, encodeDisconnect(5, 0x94)), ((p as PublishPacket).topic = ""));
+    // the codec checks UTF-8; wildcards are ours
     // a QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1]
     if (!validTopic((p as PublishPacket).topic) || ((p as PublishPacket).qos && !id)) drop(c, PROTOCOL, "3");
     else if ((p as PublishPacket).qos == 2) {
@@ -672,8 +692,22 @@ function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number, 
   return true;
 }
 
-/** Encode a tracked packet. */
-function enc(c: Client, p: Pending["p"]): Encoded {
+/**
+ * Encode a tracked packet or a publish; `f`: for the wire now. 5.0: a publish on the
+ * wire gets a Topic Alias while the server's maximum allows [MQTT-3.2.2-17]
+ * [MQTT-3.3.2-9], first come first served, never replaced: the topic and a new
+ * alias (1, 2..., never 0 [MQTT-3.3.2-8]) the first time, then the alias and an
+ * empty topic. A resend (DUP) goes with its topic only: it is the first on a new
+ * connection. Nothing is mapped unless encoded (an alias takes 3 bytes more: a
+ * publish too large with it goes without).
+ */
+function enc(c: Client, p: Pending["p"], f?: 1, a?: string[] | 0 | false, i?: number, n?: any, x?: Encoded): Encoded {
+  // (a SUBSCRIBE or UNSUBSCRIBE has no topic)
+  if (V5 && f && (a = c._oa) && (p as PublishPacket).topic) {
+    // (i: the topic's alias; n: a new one, or false/0: none)
+    n = !(p as PublishPacket).dup && !(i = a.indexOf((p as PublishPacket).topic) + 1) && a.length < c._cp![TAM]! && a.push((p as PublishPacket).topic);
+    return isStr((x = encodePublish(p as PublishPacket, 5, c._wr, i || n, i))) && n ? (a.pop(), encodePublish(p as PublishPacket, 5, c._wr, 0)) : x;
+  }
   return (p.type == PacketType.PUBLISH ? encodePublish : p.type == PacketType.SUBSCRIBE ? encodeSubscribe : encodeUnsubscribe)(p as any, c._v, c._wr);
 }
 
@@ -685,7 +719,7 @@ function send(c: Client, e: Pending): void {
   var p = e.p;
   e.t = now(c);
   if (e.w == PacketType.PUBCOMP) ack(c, PacketType.PUBREL, p.messageId!);
-  else write(c, enc(c, p)), ((p as PublishPacket).dup = true);
+  else write(c, enc(c, p, 1)), ((p as PublishPacket).dup = true);
 }
 
 /** Next free packet id: 1..65535, never 0 [MQTT-2.3.1-1], skipping ids in use [MQTT-2.3.1-2]. */
@@ -727,7 +761,7 @@ function go(c: Client, e: Queued, f?: 1, x?: Encoded | 0): boolean {
   // QoS 0: 5.0 encodes once and writes only what the codec took; 3.1.1 has no
   // limit that changes after publish() checked it, so the core build just sends
   // (send() marks the packet DUP: harmless, a QoS 0 publish is never sent again)
-  else if (V5 && isStr((x = enc(c, p)))) fail(c, e.cb, wrenError(x, p.topic));
+  else if (V5 && isStr((x = enc(c, p, 1)))) fail(c, e.cb, wrenError(x, p.topic));
   else V5 ? write(c, x as Encoded) : send(c, e as unknown as Pending), e.cb && e.cb();
   return true;
 }

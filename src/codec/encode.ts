@@ -78,11 +78,14 @@ export function encodeConnect(p: ConnectPacket, w?: Writer): Encoded {
  * PUBLISH, the hot path: one pass into the reused buffer. `messageId` is
  * written for QoS 1 and 2 only [MQTT-2.3.1-5].
  */
-export function encodePublish(p: OutPublish, v: ProtocolVersion, w?: Writer): Encoded {
+export function encodePublish(p: OutPublish, v: ProtocolVersion, w?: Writer, a?: number | false, e?: unknown): Encoded {
   begin(w);
-  wStr(p.topic);
+  // (5.0) `a`, the Topic Alias the client chose [MQTT-3.3.2.3.4] (0 or false: none),
+  // with an empty topic if `e` (the server knows it): unless undefined, it replaces
+  // any topicAlias in `p.properties` (see wProps)
+  wStr(V5 && e ? "" : p.topic);
   if (p.qos) w16(p.messageId!);
-  if (V5 && v == 5) wProps(p.properties, 3);
+  if (V5 && v == 5) wProps(p.properties, 3, a);
   wRaw(p.payload);
   return end(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0));
 }

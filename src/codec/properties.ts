@@ -10,7 +10,7 @@
 import { isStr } from "../errors";
 import { BAD_PROPERTY, DUP_PROPERTY, MALFORMED } from "./errors";
 import { r8, rBin, re, rFail, rp, rStr, rVbi } from "./reader";
-import { fail, need, reserve4, vbiFill, w8, wStr, wVbi } from "./writer";
+import { fail, need, reserve4, vbiFill, w16, w8, wStr, wVbi } from "./writer";
 import type { Properties } from "./packet";
 
 /**
@@ -40,14 +40,16 @@ var MASKS = [,9,9,9,,,,,9,9,,264,,,,,,16390,4,4,,32774,32774,2,1,2,4,,16388,,,51
 
 /**
  * Writes the property length and properties of packet type `t` (0: will).
- * A property the packet does not allow records BAD_PROPERTY.
+ * A property the packet does not allow records BAD_PROPERTY. `x` (PUBLISH): a
+ * Topic Alias the client chose, written instead of any in `o` (0: none).
  */
-export function wProps(o: Properties | undefined, t: number): void {
+export function wProps(o: Properties | undefined, t: number, x?: number | false): void {
   var p = reserve4(), i: number, k: any, v: any, a: any, j: number, n: number;
   if (o)
     for (i = 1; i < 43; i++) {
       v = (o as any)[NAMES[i]];
-      if (v == null) continue;
+      // (x >= 0: a number or false)
+      if (v == null || (i == 35 /* topic alias */ && (x as number) >= 0)) continue;
       if (!((MASKS[i]! >> t) & 1)) fail(BAD_PROPERTY);
       if (i == 38 /* user property */) {
         for (k in v)
@@ -74,6 +76,8 @@ export function wProps(o: Properties | undefined, t: number): void {
         }
       }
     }
+  // (a Topic Alias, two bytes; reserve4() left room)
+  if (x) w8(35), w16(x);
   vbiFill(p);
 }
 

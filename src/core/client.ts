@@ -25,7 +25,7 @@
  * (topic, payload, packet), error (Error with .code), close, offline,
  * reconnect, end.
  */
-import { wrenError } from "../errors";
+import { isStr, wrenError } from "../errors";
 import type { Target, TinyConnect, TinySocket } from "../hal/hal";
 import type { ClientOptions } from "../client/client";
 import { INFLIGHT_MAX, KEEPALIVE, MAX_PACKET, QUEUE_BYTES, QUEUE_MAX } from "../entry/board";
@@ -102,11 +102,23 @@ interface Entry {
 
 /** Used several times, held once (a `var`: esbuild would inline a `const`). */
 var PROTOCOL = "PROTOCOL",
+  MALFORMED = "MALFORMED",
+  BAD_STRING = "BAD_STRING",
   TOO_LARGE = "PACKET_TOO_LARGE";
 
 /** Two bytes big-endian at `i` [MQTT-1.5.2]. */
 function at16(s: string, i: number): number {
   return (at(s, i) << 8) | at(s, i + 1);
+}
+
+/** Throw the first error caught, if any (held as [error]: a thrown falsy value counts too). */
+function rethrow(x: any) {
+  if (x) throw x[0];
+}
+
+/** A callback given in place of the options. */
+function isFn(f: any): f is Cb {
+  return typeof f == "function";
 }
 
 /** Not one of the numbers 0, 1, 2. */
@@ -116,7 +128,7 @@ function badQos(q: any): boolean {
 
 /** Not a topic name [MQTT-4.7]: not a string, empty, with a wildcard [MQTT-3.3.2-2] or U+0000 [MQTT-4.7.3-2]. */
 function badTopic(t: any): boolean {
-  return typeof t != "string" || !t || /[+#\0]/.test(t);
+  return !isStr(t) || !t || /[+#\0]/.test(t);
 }
 
 /**
@@ -130,13 +142,19 @@ function wide(s: string): any {
 
 /** Not a valid topic filter [MQTT-4.7.1]: empty, `+` not a whole level, `#` not the whole last one, U+0000, no UTF-8 form. */
 function badFilter(f: any): boolean {
-  return typeof f != "string" || !f || /[^/][+#]|\+[^/]|#.|\0/.test(f) || toUtf8(f) == -1;
+  return !isStr(f) || !f || /[^/][+#]|\+[^/]|#.|\0/.test(f) || toUtf8(f) == -1;
 }
 
-/** A UTF-8 string with its two-byte length [MQTT-1.5.3]; throws BAD_STRING if it has no UTF-8 form. */
-function str(s: string): string {
+/**
+ * A UTF-8 string with its two-byte length [MQTT-1.5.3]; if it has no UTF-8 form
+ * or is too long: throws BAD_STRING (`soft`: gives -1).
+ */
+function str(s: string, soft?: 1): any {
   var b = toUtf8(s);
-  if (b == -1 || b.length > 65535) throw wrenError("BAD_STRING");
+  if (b == -1 || b.length > 65535) {
+    if (soft) return -1;
+    throw wrenError(BAD_STRING);
+  }
   return u16(b.length) + b;
 }
 
@@ -163,13 +181,13 @@ export function coreClient(
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
     since: number, // when the connection's CONNACK came
-    armedAt: number, // now() when the timer was set, and for how many ms
-    armedFor: number,
+    due: number, // when the timer should fire, by the clock when it was set
     resub: any, // a resubscription was never acknowledged (see end())
     k: any = o.keepalive,
     ka = (k == null ? KEEPALIVE : k) * 1e3,
     w = o.will,
     u = o.username,
+    id = o.clientId,
     q = o.queue || {},
     max = o.maxPacketSize || MAX_PACKET,
     // (defaults: the board's, sized to its RAM; off a board 8, 16 and 4096)
@@ -193,51 +211,32 @@ export function coreClient(
       },
       publish: function (topic: any, payload: any, opts?: any, cb?: Cb) {
         var x: any, e: Entry, b: any, n: number;
-        if (typeof opts == "function") (cb = opts), (opts = 0);
+        if (isFn(opts)) (cb = opts), (opts = 0);
         opts = opts || {};
         k = opts.qos || 0;
         if (typeof payload == "number") payload = "" + payload;
         // caller errors: reported now, nothing sent or queued. A topic name: not
         // empty, no wildcard [MQTT-3.3.2-2], no U+0000 [MQTT-4.7.3-2], UTF-8 [MQTT-1.5.3-1]
         x =
-          badTopic(topic) || (b = toUtf8(topic)) == -1 || b.length > 65535
+          badTopic(topic) || (b = str(topic, 1)) == -1
             ? "BAD_TOPIC"
             : badQos(k)
               ? "BAD_QOS"
-              : typeof payload != "string" || (UNICODE && wide(payload))
+              : !isStr(payload) || (UNICODE && wide(payload))
                 ? "BAD_PAYLOAD"
                 : // the whole packet: fixed header, topic, packet id, payload
-                  (n = 2 + b.length + (k && 2) + payload.length) + (n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5) > max && TOO_LARGE;
-        if (x) return fail(cb, wrenError(x, topic)), me;
-        e = { t: topic, u: u16(b.length) + b, p: payload, h: 48 | (k << 1) | (opts.retain ? 1 : 0), cb: cb, n: topic.length + payload.length } as Entry;
+                  (n = b.length + (k && 2) + payload.length) + (n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5) > max && TOO_LARGE;
+        if (x) return fail(cb, x, topic), me;
+        e = { t: topic, u: b, p: payload, h: 48 | (k << 1) | (opts.retain ? 1 : 0), cb: cb, n: topic.length + payload.length } as Entry;
         // behind others in the queue, or no room in the window: wait in order
         if (queue[0] || !go(e)) enqueue(e);
         return me;
       },
       subscribe: function (f: any, opts?: any, cb?: Cb) {
-        var a: string[] = [],
-          g: number[] = [],
-          i: any;
-        if (typeof opts == "function") (cb = opts), (opts = 0);
-        opts = opts || {};
-        if (typeof f == "string") f = [f];
-        // an array (all at opts.qos) or {filter: qos}
-        // (an array, or {filter: qos}: on Espruino for-in gives a key like "123" as a number)
-        for (i in f) a.push(f.push ? f[i] : "" + i), g.push(f.push ? opts.qos || 0 : f[i]);
-        for (i = 0; i < a.length || !i; i++) if (badFilter(a[i]) || badQos(g[i])) return fail(cb, wrenError("BAD_FILTER", a[i])), me;
-        if (track({ w: 9, f: a, q: g, cb: cb } as Entry) && opts.handler) for (i = 0; i < a.length; ) me.route(a[i++], opts.handler);
-        return me;
+        return sub(9, f, opts, cb);
       },
       unsubscribe: function (f: any, cb?: Cb) {
-        var i = 0,
-          j: number;
-        if (typeof f == "string") f = [f];
-        for (; i < f.length || !i; i++) if (badFilter(f[i])) return fail(cb, wrenError("BAD_FILTER", f[i])), me;
-        // the filters' routes go now; the subscription once UNSUBACK came
-        if (track({ w: 11, f: f, cb: cb } as Entry))
-          // (a new array: a handler unsubscribing while received() walks the old one skips no route)
-          for (routes = routes.slice(), i = 0; i < f.length; i++) for (j = routes.length - 2; j >= 0; j -= 2) if (routes[j] == f[i]) routes.splice(j, 2);
-        return me;
+        return sub(11, f, 0, cb);
       },
       route: function (f: string, h: CoreHandler) {
         routes.push(f, h);
@@ -246,61 +245,84 @@ export function coreClient(
       end: function (force?: any, cb?: Cb) {
         var a = out.concat(queue),
           i = 0,
-          x: any;
-        if (typeof force == "function") (cb = force), (force = 0);
+          x: any,
+          e: any;
+        if (isFn(force)) (cb = force), (force = 0);
         // DISCONNECT: the will is not sent [MQTT-3.14.4-3]
         if (state > 2 && force !== true) write("\xe0\0");
-        // (a 'close' listener that throws stops nothing here: rethrown last)
-        try {
-          drop(0, 0, 1);
-        } catch (y) {
-          x = [y];
-        }
-        // a resubscription never acknowledged: the next connection subscribes again,
-        // even to a session the broker says it has (made from a CONNECT whose SUBSCRIBE it lost)
-        for (; i < out.length; ) if (out[i++].r) resub = 1;
-        out = [];
-        queue = [];
-        queued = 0;
-        // what waited fails with ENDED
-        try {
-          settle(a, "ENDED");
-        } catch (y) {
-          x = x || [y];
-        }
-        try {
-          me.emit("end");
-        } catch (y) {
-          x = x || [y];
-        }
+        // close, then what waited fails with ENDED, then `end`: a listener or callback
+        // that throws stops none of them (the first is rethrown last)
+        for (; i < 3; i++)
+          try {
+            if (!i) drop(0, 0, 1);
+            else if (i > 1) me.emit("end");
+            else {
+              // a resubscription never acknowledged: the next connection subscribes again, even to
+              // a session the broker says it has (made from a CONNECT whose SUBSCRIBE it lost)
+              while ((e = out.pop())) if (e.r) resub = 1;
+              queue = [];
+              queued = 0;
+              settle(a, "ENDED");
+            }
+          } catch (y) {
+            x = x || [y];
+          }
         if (cb) cb();
-        if (x) throw x[0];
+        rethrow(x);
         return me;
       },
     } as any as Core;
 
   // caller errors in the options: thrown now, nothing is sent. Keepalive is two
   // bytes of whole seconds [MQTT-3.1.2-10]; a will topic is a topic name.
-  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || typeof w.payload != "string" || (UNICODE && wide(w.payload)) || w.payload.length > 65535)))
+  if ((k != null && (k & 65535) !== k) || (w && (badTopic(w.topic) || badQos(w.qos || 0) || !isStr(w.payload) || (UNICODE && wide(w.payload)) || w.payload.length > 65535)))
     throw wrenError("BAD_OPTION", w ? "will" : "keepalive");
   // no U+0000 in a client id or user name [MQTT-1.5.3-2] (a password is binary data)
-  if (/\0/.test(o.clientId + (u || ""))) throw wrenError("BAD_STRING");
+  if (/\0/.test(id + (u || ""))) throw wrenError(BAD_STRING);
   // CONNECT, made once: protocol "MQTT" level 4; clean session (a zero-byte id needs it
-  // [MQTT-3.1.3-7]); will [MQTT-3.1.2-9..15]; a password only with a username [MQTT-3.1.2-22]
-  k = u != null && o.password != null;
+  // [MQTT-3.1.3-7]); will [MQTT-3.1.2-9..15] (its QoS checked above; none: undefined << 3 is 0);
+  // a password only with a username [MQTT-3.1.2-22]
+  k = u == null ? 0 : o.password == null ? 128 : 192; // user name and password flags
   hello = packet(
     16,
     "\0\x04MQTT\x04" +
-      F((u != null ? 128 : 0) | (k ? 64 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (o.clean !== false || !o.clientId ? 2 : 0)) +
+      F(k | (w ? 4 | ((w.qos as any) << 3) | (w.retain ? 32 : 0) : 0) | (o.clean !== false || !id ? 2 : 0)) +
       u16(ka / 1e3) +
-      str(o.clientId) +
+      str(id!) +
       (w ? str(w.topic) + u16(w.payload.length) + w.payload : "") +
-      (u != null ? str(u) : "") +
-      (k ? str(o.password!) : ""),
+      (k ? str(u!) : "") +
+      (k > 128 ? str(o.password!) : ""),
   );
 
   // (a CONNECT that can never go: said now, not as a CONNECT_TIMEOUT per attempt)
   if (hello.length > max) throw wrenError(TOO_LARGE);
+
+  /**
+   * SUBSCRIBE (w 9) or UNSUBSCRIBE (11): a filter, an array of them (at opts.qos) or
+   * (subscribe only) {filter: qos}; each one checked before anything is sent.
+   */
+  function sub(w: number, f: any, opts?: any, cb?: Cb) {
+    var a: string[] = [],
+      g: number[] = [],
+      i: any,
+      j: number;
+    if (isFn(opts)) (cb = opts), (opts = 0);
+    opts = opts || {};
+    if (isStr(f)) f = [f];
+    // (on Espruino for-in gives a key like "123" as a number; an object to unsubscribe: refused)
+    for (i in f) a.push(f.push ? f[i] : w > 9 ? 0 : "" + i), g.push(f.push ? opts.qos || 0 : f[i]);
+    for (i = 0; i < a.length || !i; i++) if (badFilter(a[i]) || badQos(g[i])) return fail(cb, "BAD_FILTER", a[i]), me;
+    // (from here on every a[i] is a valid filter: never "")
+    if (track({ w: w, f: a, q: g, cb: cb } as Entry)) {
+      if (w < 10) {
+        if (opts.handler) for (i = 0; a[i]; ) routes.push(a[i++], opts.handler);
+      }
+      // the filters' routes go now; the subscription once UNSUBACK came (a new array: a
+      // handler unsubscribing while received() walks the old one skips no route)
+      else for (routes = routes.slice(), i = 0; a[i]; i++) for (j = routes.length - 2; j >= 0; j -= 2) if (routes[j] == a[i]) routes.splice(j, 2);
+    }
+    return me;
+  }
 
   /**
    * Each entry's callback gets an error `code` (`loud`: as an `error` event when
@@ -310,15 +332,16 @@ export function coreClient(
   function settle(a: Entry[], code: string, loud?: 1) {
     for (var e: Entry | undefined, x: any; (e = a.shift()); )
       try {
-        if (loud || e.cb) fail(e.cb, wrenError(code, loud && e.t));
+        if (loud || e.cb) fail(e.cb, code, loud && e.t);
       } catch (y) {
         x = x || [y];
       }
-    if (x) throw x[0];
+    rethrow(x);
   }
 
-  /** Report `err` to `cb`, or as an `error` event. */
-  function fail(cb: Cb | undefined, err: Error) {
+  /** Report error `code` (with `detail`) to `cb`, or as an `error` event. */
+  function fail(cb: Cb | undefined | 0, code: string, detail?: any) {
+    var err = wrenError(code, detail);
     cb ? cb(err) : me.emit("error", err);
   }
 
@@ -328,34 +351,32 @@ export function coreClient(
       // fired before the wall clock says it should: the clock was set back by d (an NTP
       // sync, Espruino's setTime) while the timer ran, and the timers are right: the
       // times kept are moved back with it
-      d = armedAt + armedFor - t,
+      d = due - t,
       i = 0,
-      x: number;
+      x: number,
+      c: any;
     if (d > 0) for (lastSent -= d, since -= d; i < out.length; ) out[i++].s -= d;
     x = lastSent + ka - t;
     timer = 0;
-    if (state < 2) dial();
-    else if (state < 3) drop("CONNECT_TIMEOUT");
-    else if (ackDue() <= t) drop("ACK_TIMEOUT");
-    else {
+    if (state < 2) return dial();
+    // CONNECT_TIMEOUT, ACK_TIMEOUT, PING_TIMEOUT
+    c = state < 3 ? "CONNECT" : ackDue() <= t ? "ACK" : "";
+    if (!c) {
       // connected through a keepalive check: the backoff starts again from its minimum
       // (not at CONNACK: a broker that accepts and then closes at once, e.g. another
       // device with the same client id, would get a reconnect storm)
       attempt = 0;
       // nothing sent for a keepalive (x > ka: the clock was set back: ping now)
-      if (ka && !(x > 0 && x <= ka)) {
-        if (pinging) return drop("PING_TIMEOUT");
-        write("\xc0\0");
-        pinging = 1;
-      }
-      next();
+      if (ka && !(x > 0 && x <= ka)) pinging ? (c = "PING") : (write("\xc0\0"), (pinging = 1));
     }
+    c ? drop(c + "_TIMEOUT") : next();
   }
 
-  /** Connected: the timer on the next keepalive check or ack timeout. */
+  /** Connected: the timer on the next keepalive check or ack timeout (at most a keepalive away, at least 1 ms). */
   function next() {
-    var x = Math.min(ka ? lastSent + ka - now() : 1 / 0, ackDue() - now());
-    arm(x < 1 / 0 && Math.max(1, Math.min(x, ka || x)));
+    var x = ackDue() - now();
+    if (ka) x = Math.min(x, lastSent + ka - now(), ka);
+    arm(x < 1 / 0 && Math.max(1, x));
   }
 
   /** The earliest ack timeout (Infinity: none). */
@@ -369,8 +390,8 @@ export function coreClient(
   /** (Re)arm the timer; 0 just stops it. */
   function arm(ms: number | false) {
     if (timer) clearTimer(timer);
-    armedAt = now();
-    timer = (armedFor = ms as number) && setTimer(onTimer, ms as number);
+    due = now() + (ms as number);
+    timer = ms && setTimer(onTimer, ms);
   }
 
   function write(p: string) {
@@ -388,8 +409,8 @@ export function coreClient(
     var b = "",
       i = 0;
     if (e.w > 5) {
-      for (; i < e.f.length; i++) b += str(e.f[i]) + (e.w < 10 ? F(e.q[i]) : "");
-      if (packet(0, u16(0) + b).length > max) return quiet || fail(e.cb, wrenError(TOO_LARGE)), false;
+      for (; e.f[i]; i++) b += str(e.f[i]) + (e.w < 10 ? F(e.q[i]) : ""); // (no filter is "")
+      if (packet(0, u16(0) + b).length > max) return quiet || fail(e.cb, TOO_LARGE), false;
     }
     // the next free id: never 0 [MQTT-2.3.1-1], none in use [MQTT-2.3.1-2]
     for (lastId = (lastId % 65535) + 1, i = 0; i < out.length; ) if (out[i++].i == lastId) (lastId = (lastId % 65535) + 1), (i = 0);
@@ -435,7 +456,8 @@ export function coreClient(
   /** Into the offline queue within its bounds; what a bound pushes out is reported (QUEUE_DROPPED). */
   function enqueue(e: Entry | 0) {
     var d: Entry[] = [],
-      i = 0;
+      i = 0,
+      x: Entry;
     if (policy == 2)
       for (; i < queue.length; i++)
         if (queue[i].t == (e as Entry).t) {
@@ -450,8 +472,8 @@ export function coreClient(
         e = 0;
         break;
       }
-      d.push(queue.shift()!);
-      queued -= d[d.length - 1].n;
+      d.push((x = queue.shift()!));
+      queued -= x.n;
     }
     if (e) queue.push(e), (queued += e.n);
     // reported last: a callback that throws cannot lose `e` or leave the queue over its bounds
@@ -506,67 +528,64 @@ export function coreClient(
     // the retries, one that calls end() clears it (|| 1: backoff may give 0)
     arm(!stop && (backoff(attempt++, r || {}, random()) || 1));
     if (s) s.end();
-    if (code) me.emit("error", wrenError(code, detail as string));
+    if (code) fail(0, code, detail);
     if (s || !stop) me.emit("close");
     if (up) me.emit("offline");
   }
 
   /**
-   * A chunk: append, then handle every whole packet. A listener that throws
-   * stops neither the packets after its own nor the connection: the first
-   * error is rethrown once the chunk is done.
+   * A chunk: append, then handle every whole packet (fixed header + remaining
+   * length). A listener that throws stops neither the packets after its own nor
+   * the connection: the first error is rethrown once the chunk is done.
    */
   function receive(chunk: string) {
     var s = sock,
-      x: any;
-    for (buf += chunk; s == sock; )
-      try {
-        if (!take()) break;
-      } catch (y) {
-        x = x || [y];
-      }
-    if (x) throw x[0];
-  }
-
-  /** Handle the first whole packet in `buf` (fixed header + remaining length); falsy if none or the connection dropped. */
-  function take(): any {
-    var b = buf,
-      j = 1,
-      n = 0,
-      m = 1,
+      e: any,
+      b: string,
+      j: number,
+      n: number,
+      m: number,
       x: number,
       h: number,
-      p: string;
-    // remaining length, at most 4 bytes [MQTT-2.2.3] (j > 5: a 5th one, malformed);
-    // past the end x is NaN: & gives 0, the loop stops and j > b.length.
-    for (; (n += ((x = at(b, j++)) & 127) * m), x > 127 && j < 6; m *= 128);
-    if (n + j > max || j > 5) return drop(TOO_LARGE);
-    if (j + n > b.length) return;
-    x = (h = at(b, 0)) >> 4;
-    p = b.substr(j, n);
-    // consumed before any listener runs: one that throws cannot get the packet again
-    buf = b.substr(j + n);
-    pinging = 0; // any packet answers a PINGREQ
-    // CONNACK first, and once [MQTT-3.2.0-1]
-    if ((x == 2) == state > 2) return drop(PROTOCOL, "" + x);
-    // reserved flags: 0010 in PUBREL, 0000 in the others but PUBLISH [MQTT-2.2.2-2];
-    // CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK hold two bytes, PINGRESP none,
-    // SUBACK an id and codes [MQTT-4.8.0-1]
-    if ((x != 3 && (h & 15) != (x == 6 ? 2 : 0)) || ((0x8f4 >> x) & 1 && n != 2) || (x == 13 && n) || (x == 9 && n < 3)) return drop("MALFORMED", "" + x);
-    if (x == 3) received(h, p);
-    else if (x == 2) {
-      // 1..5: refused [MQTT-3.2.2.3]
-      // acknowledge flags: bits 7-1 reserved [MQTT-3.2.2.1]
-      if (at(p, 0) > 1) return drop("MALFORMED", "2");
-      if ((x = at(p, 1))) return drop("CONNACK_REFUSED", "" + x);
-      connected(at(p, 0) & 1);
-    } else if (x == 6) {
-      delete in2[at16(p, 0)];
-      // PUBCOMP even for an unknown id, so the server can free it
-      write("\x70\x02" + p);
-    } else if ((0xab0 >> x) & 1) acked(x, p);
-    else if (x != 13) return drop(PROTOCOL, "" + x);
-    return 1;
+      p: string,
+      c: any;
+    for (buf += chunk; s == sock; )
+      try {
+        // remaining length, at most 4 bytes [MQTT-2.2.3] (j > 5: a 5th one, malformed);
+        // past the end x is NaN: & gives 0, the loop stops and j > b.length.
+        for (b = buf, j = 1, n = 0, m = 1, c = 0; (n += ((x = at(b, j++)) & 127) * m), x > 127 && j < 6; m *= 128);
+        if (n + j > max || j > 5) {
+          drop(TOO_LARGE);
+          break;
+        }
+        // not whole yet
+        if (j + n > b.length) break;
+        x = (h = at(b, 0)) >> 4;
+        p = b.substr(j, n);
+        // consumed before any listener runs: one that throws cannot get the packet again
+        buf = b.substr(j + n);
+        pinging = 0; // any packet answers a PINGREQ
+        // c: an error code: the connection drops, with the type as detail (a refused CONNACK: its code)
+        // CONNACK first, and once [MQTT-3.2.0-1]
+        if ((x == 2) == state > 2) c = PROTOCOL;
+        // reserved flags: 0010 in PUBREL, 0000 in the others but PUBLISH [MQTT-2.2.2-2];
+        // CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK hold two bytes, PINGRESP none,
+        // SUBACK an id and codes [MQTT-4.8.0-1]
+        else if ((x != 3 && (h & 15) != (x == 6 ? 2 : 0)) || ((0x8f4 >> x) & 1 && n != 2) || (x == 13 && n) || (x == 9 && n < 3)) c = MALFORMED;
+        else if (x == 3) c = received(h, p);
+        // CONNACK: acknowledge flags bits 7-1 reserved [MQTT-3.2.2.1]; 1..5: refused [MQTT-3.2.2.3]
+        else if (x == 2) c = at(p, 0) > 1 ? MALFORMED : (x = at(p, 1)) ? "CONNACK_REFUSED" : connected(at(p, 0) & 1);
+        else if (x == 6) {
+          delete in2[at16(p, 0)];
+          // PUBCOMP even for an unknown id, so the server can free it
+          write("\x70\x02" + p);
+        } else if ((0xab0 >> x) & 1) c = acked(x, p);
+        else if (x != 13) c = PROTOCOL;
+        if (c) drop(c, "" + x);
+      } catch (y) {
+        e = e || [y];
+      }
+    rethrow(e);
   }
 
   /** CONNACK accepted (sp: session present). */
@@ -587,22 +606,22 @@ export function coreClient(
       // (no callback: a refused filter is an `error` event)
       // one SUBSCRIBE; larger than the maximum packet size: one per filter
       if (a[0] && !track({ w: 9, f: a, q: g, r: 1 } as Entry, 1))
-        for (f = 0; f < a.length; f++) track({ w: 9, f: [a[f]], q: [g[f]], r: 1 } as Entry);
+        for (f = 0; a[f]; f++) track({ w: 9, f: [a[f]], q: [g[f]], r: 1 } as Entry);
     }
     // everything unacknowledged again, in the original order [MQTT-4.4.0-1] (not that
     // SUBSCRIBE, sent just now: first, so first in `out` too, and a later resend keeps
     // it before an UNSUBSCRIBE sent after it)
     for (; i < n; ) send(out[i++]);
-    out = out.slice(n).concat(out.slice(0, n));
+    out = out.concat(out.splice(0, n));
     next();
     // (a queued publish's callback that throws neither stops the queue nor the event)
     f = flush();
     // (not when a callback of that flush ended the client)
     if (state > 2) me.emit("connect", { sessionPresent: !!sp });
-    if (f) throw f[0];
+    rethrow(f);
   }
 
-  /** An incoming PUBLISH: ack, then deliver (QoS 2: once, until PUBREL frees the id). */
+  /** An incoming PUBLISH: ack, then deliver (QoS 2: once, until PUBREL frees the id); PROTOCOL if invalid. */
   function received(h: number, p: string) {
     var q = (h >> 1) & 3,
       n = at16(p, 0),
@@ -610,15 +629,17 @@ export function coreClient(
       t: any = fromUtf8(p.substr(2, n)),
       // (only a QoS 2 PUBLISH can be the resend of one awaiting PUBREL)
       d: any = q > 1 && in2[id],
-      i: number,
+      // where the payload starts
+      i = n + 2 + (q && 2),
       m: any,
       x: any;
     // QoS 3 [MQTT-3.3.1-4], no id at QoS > 0 [MQTT-2.3.1-1], a topic past the end, empty,
-    // with a wildcard [MQTT-3.3.2-2] or not UTF-8 [MQTT-1.5.3-1]
-    if (q > 2 || (q && !id) || n + 2 + (q && 2) > p.length || t == -1 || badTopic(t)) return drop(PROTOCOL, "3");
-    p = p.substr(n + 2 + (q && 2));
+    // with a wildcard [MQTT-3.3.2-2] or not UTF-8 [MQTT-1.5.3-1] (-1: no string, a bad topic)
+    if (q > 2 || (q && !id) || i > p.length || badTopic(t)) return PROTOCOL;
+    p = p.substr(i);
     // (acked first: a listener that throws cannot hold the ack back)
-    if (q) write(F(q == 1 ? 64 : 80, 2) + u16(id));
+    // PUBACK (0x40) or PUBREC (0x50)
+    if (q) write(F(48 + q * 16, 2) + u16(id));
     if (q > 1) in2[id] = 1;
     if (!d) {
       m = { topic: t, payload: p, qos: q, retain: !!(h & 1), dup: !!(h & 8), messageId: id };
@@ -630,17 +651,19 @@ export function coreClient(
         } catch (y) {
           x = x || [y];
         }
-      if (x) throw x[0];
+      rethrow(x);
     }
   }
 
-  /** PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK (type x, body p). */
+  /** PUBACK, PUBREC, PUBCOMP, SUBACK or UNSUBACK (type x, body p); PROTOCOL if invalid. */
   function acked(x: number, p: string) {
     var id = at16(p, 0),
       i = 0,
       e: Entry,
       g: any,
-      err: any;
+      err: any,
+      t: any,
+      f: string;
     for (; (e = out[i]) && !(e.i == id && e.w == x); i++);
     if (x == 5) {
       // PUBREL even for an unknown id, so the server can free it
@@ -652,23 +675,23 @@ export function coreClient(
     // no entry: a late or duplicate ack, nothing waits for it
     if (!e) return;
     // one return code per filter [MQTT-3.9.3-1]
-    if (x == 9 && p.length - 2 != e.f.length) return drop(PROTOCOL, "9");
+    if (x == 9 && p.length - 2 != e.f.length) return PROTOCOL;
     out.splice(i, 1);
     if (x == 9) g = [];
     // SUBACK: keep the granted filters, report any refused (0x80); UNSUBACK: forget them
-    for (i = 0; x > 7 && i < e.f.length; i++)
-      if (x > 9) delete subs[e.f[i]];
-      else if ((g[i] = at(p, i + 2)) > 2) err = wrenError("SUBACK_FAILED", e.f[i]);
-      else subs[e.f[i]] = e.q[i];
+    // (filters are never empty strings)
+    for (i = 0; x > 7 && (f = e.f[i]); i++)
+      if (x > 9) delete subs[f];
+      else if ((g[i] = at(p, i + 2)) > 2) err = wrenError("SUBACK_FAILED", f);
+      else subs[f] = e.q[i];
     try {
       if (e.cb) e.cb(err, g);
       else if (err) me.emit("error", err);
     } catch (y) {
-      x = [y] as any;
+      t = [y];
     }
     // a callback that throws must not stall the queue: the window has room
-    x = flush() || x;
-    if ((x as any)[0]) throw (x as any)[0];
+    rethrow(flush() || t);
   }
 
   return me;

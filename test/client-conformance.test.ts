@@ -339,4 +339,19 @@ test("MQTT 5.0 [MQTT-3.2.2-15] reconnect to a server with a smaller Maximum Pack
   assert.is(client._s, 3);
 });
 
+
+
+test("end(): a publish or subscribe made by a 'close' listener during end() fails with ENDED too, not lost", () => {
+  const { client, hal } = setup();
+  const log: string[] = [];
+  client.on("close", () => {
+    client.publish("late", "x", { qos: 1 }, (e: any) => log.push("late:" + (e && e.code)));
+    client.publish("late0", "y", (e: any) => log.push("late0:" + (e && e.code)));
+    client.subscribe("s", (e: any) => log.push("s:" + (e && e.code)));
+  });
+  client.end(() => log.push("end cb"));
+  assert.equal(log.slice().sort(), ["end cb", "late0:ENDED", "late:ENDED", "s:ENDED"]);
+  assert.is(log[3], "end cb");
+  take(hal.c());
+});
 test.run();

@@ -294,6 +294,22 @@ test("core end(): DISCONNECT; unacked then queued fail with ENDED, each once; cl
   assert.equal(log.length, 6);
 });
 
+test("core end(): a publish or subscribe made by a 'close' listener during end() fails with ENDED too, not lost", () => {
+  const r = conn();
+  const log: string[] = [];
+  r.c.on("close", () => {
+    r.c.publish("late", "x", { qos: 1 }, (e: any) => log.push("late:" + (e && e.code)));
+    r.c.publish("late0", "y", (e: any) => log.push("late0:" + (e && e.code)));
+    r.c.subscribe("s", (e: any) => log.push("s:" + (e && e.code)));
+  });
+  r.c.end(() => log.push("end-cb"));
+  // (in end()'s order: what awaits an ack, then the queue)
+  assert.equal(log, ["s:ENDED", "late:ENDED", "late0:ENDED", "end-cb"]);
+  // and nothing of them on the next connection
+  r.c.connect();
+  assert.equal(r.up(), []);
+});
+
 test("core end(): offline queue fails with ENDED; end(true) sends no DISCONNECT; a callback that throws stops neither the others nor end()", () => {
   const r = rig();
   const log: string[] = [];

@@ -243,7 +243,7 @@ export function coreClient(
         return me;
       },
       end: function (force?: any, cb?: Cb) {
-        var a = out.concat(queue),
+        var a: any,
           i = 0,
           x: any,
           e: any;
@@ -257,6 +257,8 @@ export function coreClient(
             if (!i) drop(0, 0, 1);
             else if (i > 1) me.emit("end");
             else {
+              // (taken now: with what a `close` listener published or subscribed meanwhile)
+              a = out.concat(queue);
               // a resubscription never acknowledged: the next connection subscribes again, even to
               // a session the broker says it has (made from a CONNECT whose SUBSCRIBE it lost)
               while ((e = out.pop())) if (e.r) resub = 1;

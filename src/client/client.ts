@@ -228,7 +228,7 @@ export interface Client {
   _idScan?: number;
   /** own writer when maxPacketSize (or 5.0: the server's) is set (its `max`), else the codec's shared one */
   _wr: Writer | undefined;
-  /** 5.0: the last CONNACK's properties (server limits) */
+  /** 5.0: the last CONNACK's properties (server limits), 0 if it had none */
   _cp?: Properties;
   /** 5.0, this connection's topic aliases: ours (topic of alias i + 1; none allowed: not an array) and the server's (topic of alias i) */
   _oa?: string[] | 0 | false;
@@ -290,7 +290,9 @@ export var Client = function (this: Client, o: ClientOptions, hal: Hal) {
     }
     arm(c);
   };
-  c._d = new Decoder(c._v, o.maxPacketSize || 1 / 0, c);
+  // (no limit: 3e8, above the largest packet MQTT can frame (268,435,460 bytes) and, unlike
+  // Infinity, a small integer: no number box per client)
+  c._d = new Decoder(c._v, o.maxPacketSize || 3e8, c);
   // a session restored into this client may hold any ids: the first nid() scans
   c._idScan = 1;
   c.connected = false;
@@ -383,13 +385,8 @@ P.subscribe = function (filter: string | string[] | { [filter: string]: QoS }, o
   // the filters `f`: an array, or an object filter: qos
   for (k in f) {
     // (on Espruino for-in gives a key like "123" as a number)
-    s = { topic: f.push ? f[k] : "" + k, qos: f.push ? o.qos || 0 : f[k] };
-    if (V5) {
-      s.nl = o.nl;
-      s.rap = o.rap;
-      s.rh = o.rh;
-    }
-    a.push(s);
+    // (5.0: all fields in the literal, none added after: the object stays in one piece)
+    a.push(V5 ? { topic: f.push ? f[k] : "" + k, qos: f.push ? o.qos || 0 : f[k], nl: o.nl, rap: o.rap, rh: o.rh } : { topic: f.push ? f[k] : "" + k, qos: f.push ? o.qos || 0 : f[k] });
   }
   // an empty list meets validFilter(undefined)
   for (; i < a.length || !i; i++)
@@ -515,7 +512,9 @@ P.onPacket = function (p: Packet) {
     a = [];
     c.connected = true;
     // 5.0: this connection's server limits; go() checks Maximum QoS and Retain Available
-    if (V5 && (c._cp = x = (p as ConnackPacket).properties || {})) {
+    // (none: 0, whose fields read as undefined like an empty object's, and costs no object per client)
+    if (V5) {
+      c._cp = x = (p as ConnackPacket).properties || (0 as Properties);
       err = [];
       if (x.serverKeepAlive != null) k = x.serverKeepAlive * 1000;
       // Receive Maximum, for this connection only (absent: 65,535 [3.2.2.3.3])
@@ -535,9 +534,10 @@ P.onPacket = function (p: Packet) {
     if (!k || c._rs) {
       c._rs = 0;
       for (k in c._subs) a.push(c._subs[k]);
-      // one SUBSCRIBE; too large for the packet size limit: one per filter (`r`: see end())
+      // one SUBSCRIBE; too large for the packet size limit: one per filter (`r`: see end();
+      // no callback, 0: a failure goes to the `error` event)
       if (a[0] && !track(c, { type: PacketType.SUBSCRIBE, subscriptions: a, r: 1 } as any, noop, PacketType.SUBACK))
-        for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]], r: 1 } as any, void 0, PacketType.SUBACK);
+        for (k = 0; k < a.length; k++) track(c, { type: PacketType.SUBSCRIBE, subscriptions: [a[k]], r: 1 } as any, 0 as any, PacketType.SUBACK);
     }
     // resend everything unacknowledged in the original order (not that SUBSCRIBE, sent just now),
     // PUBLISH with DUP [MQTT-4.4.0-1] [MQTT-3.3.1-1], PUBREL once PUBREC came.
@@ -784,44 +784,33 @@ function flush(c: Client, e?: Queued, x?: any): any {
 function dial(c: Client): void {
   var h = c._h,
     r = c._s == State.IDLE,
-    k: Connection;
+    k: Connection,
+    x: Link;
   // link down: wait in IDLE with no deadline
   if (h.link && !h.link.isUp()) (c._s = State.IDLE), (c._dl = -1);
   else {
     c._s = State.OPENING;
     c._dl = now(c) + (c._o.connectTimeout || 30000);
     c._d.reset();
-    // no callback runs inside connect() (HAL contract), so `k` is set before any
-    c._c = k = h.transport.connect(c._o as Target, {
-      // transport open: send CONNECT
-      onOpen: function () {
-        var o = c._o, p: ConnectPacket;
-        if (k == c._c) {
-          // (no type: the encoder does not read it)
-          // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
-          p = { clientId: o.clientId, clean: o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
-          c._s = State.CONNECTING;
-          p.username = o.username;
-          // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
-          // writes a string as UTF-8 and sets the flag for a truthy password: ""
-          // becomes zero bytes, which it sends (with the flag) like any other.
-          if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
-          // the will as given: the encoder reads a missing qos / retain as 0 / false
-          // and writes a string payload as UTF-8 (the constructor checked topic and qos)
-          p.will = o.will as ConnectPacket["will"];
-          if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
-          // a CONNECT the codec refuses (larger than maxPacketSize): its code now, not a CONNECT_TIMEOUT
-          c._ct = now(c);
-          isStr((o = encodeConnect(p, c._wr) as any)) ? drop(c, o as any) : write(c, o as any);
-        }
-      },
-      onData: function (b: Uint8Array) {
-        if (k == c._c) c._d.push(b);
-      },
-      onClose: function (err?: Error) {
-        if (k == c._c) drop(c, err);
-      },
-    });
+    // no callback runs inside connect() (HAL contract), so `_k` is set before any
+    // (a board build: closures, the fewest bytes; elsewhere a Link, no closures per
+    // connection, for hosts that hold many clients)
+    if (ON_BOARD)
+      c._c = k = h.transport.connect(c._o as Target, {
+        onOpen: function () {
+          if (k == c._c) open(c);
+        },
+        onData: function (b: Uint8Array) {
+          if (k == c._c) c._d.push(b);
+        },
+        onClose: function (err?: Error) {
+          if (k == c._c) drop(c, err);
+        },
+      });
+    else {
+      x = { onOpen: onOpen, onData: onData, onClose: onClose, _l: c, _k: 0 };
+      c._c = x._k = h.transport.connect(c._o as Target, x);
+    }
   }
   arm(c);
   // (after the dial and its timer: a listener that throws cannot stop the retries, and
@@ -829,6 +818,54 @@ function dial(c: Client): void {
   if (r) c.emit("reconnect");
 }
 
+/**
+ * A connection's handler: its client `_l` and the connection `_k` (callbacks of any
+ * other, older one are ignored), with functions shared by all: an idle connection
+ * holds no closures.
+ */
+interface Link {
+  onOpen(): void;
+  onData(b: Uint8Array): void;
+  onClose(err?: Error): void;
+  _l: Client;
+  _k: Connection | 0;
+}
+
+function onOpen(this: Link) {
+  var c = this._l;
+  if (this._k == c._c) open(c);
+}
+
+/** Transport open: send CONNECT. */
+function open(c: Client) {
+  var o = c._o,
+    // (no type: the encoder does not read it)
+    // 3.1.1: a zero-byte client id needs CleanSession 1 [MQTT-3.1.3-7]
+    p = { clientId: o.clientId, clean: o.clean !== false || ((!V5 || c._v == 4) && !o.clientId), keepalive: c._ka / 1000 } as ConnectPacket;
+  c._s = State.CONNECTING;
+  p.username = o.username;
+  // 3.1.1: no password without a username [MQTT-3.1.2-22]. The encoder
+  // writes a string as UTF-8 and sets the flag for a truthy password: ""
+  // becomes zero bytes, which it sends (with the flag) like any other.
+  if (o.password != null && (o.username != null || (V5 && c._v == 5))) p.password = (o.password || new Uint8Array(0)) as Uint8Array;
+  // the will as given: the encoder reads a missing qos / retain as 0 / false
+  // and writes a string payload as UTF-8 (the constructor checked topic and qos)
+  p.will = o.will as ConnectPacket["will"];
+  if (V5) (p.protocolVersion = c._v), (p.properties = o.properties);
+  // a CONNECT the codec refuses (larger than maxPacketSize): its code now, not a CONNECT_TIMEOUT
+  c._ct = now(c);
+  isStr((o = encodeConnect(p, c._wr) as any)) ? drop(c, o as any) : write(c, o as any);
+}
+
+function onData(this: Link, b: Uint8Array) {
+  var c = this._l;
+  if (this._k == c._c) c._d.push(b);
+}
+
+function onClose(this: Link, err?: Error) {
+  var c = this._l;
+  if (this._k == c._c) drop(c, err);
+}
 
 /** Deliver a message: `message` event, then matching routes. */
 function msg(c: Client, p: PublishPacket): void {

@@ -21,26 +21,36 @@ interface Holder {
   _ev?: { [event: string]: Fn[] };
 }
 
+/** `f` itself, passed through a call: a function expression there gets no inferred name. */
+function unnamed(f: Fn): Fn {
+  return f;
+}
+
 export function installEmitter(proto: object): void {
   var p = proto as Emitter & Holder;
   p.on = function (this: Holder, ev: string, fn: Fn) {
-    var m = this._ev || (this._ev = {});
-    (m[ev] || (m[ev] = [])).push(fn);
+    var m = this._ev || (this._ev = {}),
+      l = m[ev];
+    // a first listener in an array of its own size (push on [] would reserve 17 slots)
+    l ? l.push(fn) : (m[ev] = [fn]);
     return this as any;
   };
   p.once = function (this: Emitter, ev: string, fn: Fn) {
-    var self = this;
-    function w(this: unknown) {
-      self.removeListener(ev, w);
+    // (`this` in the wrapper: emit calls listeners on the emitter. Not a named
+    // function: a loader that keeps names, as tsx does, gives each one a
+    // property table of its own)
+    var w = unnamed(function (this: Emitter) {
+      this.removeListener(ev, w);
       fn.apply(this, arguments as any);
-    }
+    });
     return this.on(ev, w);
   };
   p.removeListener = function (this: Holder, ev: string, fn: Fn) {
     var l = this._ev && this._ev[ev],
       i = l ? l.indexOf(fn) : -1;
-    // copy-on-write so that an emit in progress keeps its listener list
-    if (i >= 0) (this._ev![ev] = l!.slice()).splice(i, 1);
+    // copy-on-write so that an emit in progress keeps its listener list;
+    // the last one gone, no list (not an empty one held per event)
+    if (i >= 0) l!.length > 1 ? (this._ev![ev] = l!.slice()).splice(i, 1) : (this._ev![ev] = undefined as any);
     return this as any;
   };
   p.off = p.removeListener;

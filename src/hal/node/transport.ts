@@ -67,17 +67,95 @@ export function nodeTransport(): Transport {
   return { connect: connectNode };
 }
 
+/**
+ * One connection: an object with prototype methods, and socket listeners
+ * shared by every connection (they find theirs through the socket), so an
+ * idle connection holds no closures of its own.
+ */
+class NodeConnection implements Connection {
+  h: TransportHandler;
+  /** TLS */
+  t: boolean;
+  /** the socket (none when connect threw) */
+  s: net.Socket | undefined;
+  /** the first socket error, mapped */
+  e: WrenError | undefined;
+  /** onClose delivered: nothing else reaches the handler */
+  x: boolean;
+  /** corked until the next tick */
+  k: boolean;
+  constructor(h: TransportHandler, t: boolean) {
+    this.h = h;
+    this.t = t;
+    this.s = undefined;
+    this.e = undefined;
+    this.x = false;
+    this.k = false;
+  }
+
+  write(bytes: Uint8Array): void {
+    const s = this.s;
+    if (this.x || !s || s.destroyed || !s.writable) return;
+    // Packets written in one tick go out in one writev (cork until the next
+    // tick) rather than one send() each: under load that halves the CPU per
+    // QoS 1/2 message, and noDelay still sends each tick's batch at once.
+    if (!this.k) {
+      this.k = true;
+      s.cork();
+      process.nextTick(uncork, this);
+    }
+    // Copy: the client reuses its output buffer as soon as write returns.
+    s.write(Buffer.from(bytes));
+  }
+
+  end(): void {
+    if (!this.x && this.s) this.s.end();
+  }
+
+  destroy(): void {
+    if (!this.x && this.s) this.s.destroy();
+  }
+}
+
+/** The socket's connection. */
+const CONN = Symbol("wren");
+type Owned = net.Socket & { [CONN]: NodeConnection };
+
+function finish(k: NodeConnection): void {
+  if (k.x) return;
+  k.x = true;
+  k.h.onClose(k.e);
+}
+
+function uncork(k: NodeConnection): void {
+  k.k = false;
+  if (!k.s!.destroyed) k.s!.uncork();
+}
+
+function onOpen(this: Owned): void {
+  const k = this[CONN];
+  if (!k.x) k.h.onOpen();
+}
+
+// A Buffer is a Uint8Array: pass each chunk as is, no copy.
+function onData(this: Owned, chunk: Buffer): void {
+  const k = this[CONN];
+  if (!k.x) k.h.onData(chunk);
+}
+
+function onError(this: Owned, e: Error): void {
+  const k = this[CONN];
+  if (!k.e) k.e = mapNodeError(e, k.t);
+}
+
+function onClose(this: Owned): void {
+  finish(this[CONN]);
+}
+
 function connectNode(target: Target, handler: TransportHandler): Connection {
   const isTls = !!target.tls;
-  let sock: net.Socket | undefined;
-  let err: WrenError | undefined;
-  let closed = false;
-
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    handler.onClose(err);
-  };
+  const k = new NodeConnection(handler, isTls);
+  let sock: net.Socket;
 
   try {
     if (isTls) {
@@ -94,59 +172,25 @@ function connectNode(target: Target, handler: TransportHandler): Connection {
       const name = target.servername || target.host;
       if (!net.isIP(name)) opts.servername = name;
       opts.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
-      sock = tls.connect(opts, () => {
-        if (!closed) handler.onOpen();
-      });
+      sock = tls.connect(opts, onOpen);
     } else {
-      sock = net.connect({ host: target.host, port: target.port }, () => {
-        if (!closed) handler.onOpen();
-      });
+      sock = net.connect({ host: target.host, port: target.port }, onOpen);
     }
   } catch (e) {
     // Bad options (an unparsable PEM, a key not matching the certificate, an
     // invalid port) throw synchronously; the contract wants callbacks only
     // after connect returns.
     const x = e as Error & { code?: string };
-    err = wrenError(isTls ? "TLS_CONFIG" : "NET_CONFIG", (x.code ? x.code + " (" + x.message + ")" : x.message));
-    process.nextTick(finish);
-    return { write() {}, end() {}, destroy() {} };
+    k.e = wrenError(isTls ? "TLS_CONFIG" : "NET_CONFIG", (x.code ? x.code + " (" + x.message + ")" : x.message));
+    process.nextTick(finish, k);
+    return k;
   }
 
-  const s = sock;
+  const s = (k.s = sock);
+  (s as Owned)[CONN] = k;
   s.setNoDelay(true);
-  // A Buffer is a Uint8Array: pass each chunk as is, no copy.
-  s.on("data", (chunk: Buffer) => {
-    if (!closed) handler.onData(chunk);
-  });
-  s.on("error", (e: Error) => {
-    if (!err) err = mapNodeError(e, isTls);
-  });
-  s.on("close", finish);
-
-  // Packets written in one tick go out in one writev (cork until the next
-  // tick) rather than one send() each: under load that halves the CPU per
-  // QoS 1/2 message, and noDelay still sends each tick's batch at once.
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    if (!s.destroyed) s.uncork();
-  };
-  return {
-    write(bytes: Uint8Array) {
-      if (closed || s.destroyed || !s.writable) return;
-      if (!corked) {
-        corked = true;
-        s.cork();
-        process.nextTick(uncork);
-      }
-      // Copy: the client reuses its output buffer as soon as write returns.
-      s.write(Buffer.from(bytes));
-    },
-    end() {
-      if (!closed) s.end();
-    },
-    destroy() {
-      if (!closed) s.destroy();
-    },
-  };
+  s.on("data", onData);
+  s.on("error", onError);
+  s.on("close", onClose);
+  return k;
 }

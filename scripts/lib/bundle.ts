@@ -106,8 +106,8 @@ export function lowerToEs5(code: string): { code: string; helpers: string[]; dia
  *
  * Espruino's `require("net")` must stay a plain call: in ESM output esbuild
  * would turn it into a `__require` shim built on `Proxy`, which Espruino
- * lacks, so `require` is renamed for the two esbuild passes and restored
- * after. The entry's ES exports become `exports.name = ...` assignments, the
+ * lacks, so `require` is renamed for all the passes and restored at the
+ * end. The entry's ES exports become `exports.name = ...` assignments, the
  * module-body form Espruino expects in `Modules.addCached` and Storage modules.
  */
 export async function bundleEspruino(opts: EspruinoBundleOptions): Promise<BundleResult> {
@@ -138,7 +138,9 @@ export async function bundleEspruino(opts: EspruinoBundleOptions): Promise<Bundl
     reserveProps: /^__.*__$/,
   });
   const warnings = p1.warnings.concat(p2.warnings).map((w) => w.text);
-  const first = toModuleBody(p2.outputFiles![0].text).split(REQUIRE_ALIAS).join("require");
+  // (`require` comes back after the last pass: esbuild's cjs output would split
+  // `require(tls ? "tls" : "net")` into two calls, 7 bytes more)
+  const first = toModuleBody(p2.outputFiles![0].text);
   const lowered = lowerToEs5(first);
   if (lowered.diagnostics.length) throw new Error("ES5 lowering failed: " + lowered.diagnostics.join("; "));
   const min = await esbuild.transform(lowered.code, {
@@ -150,7 +152,7 @@ export async function bundleEspruino(opts: EspruinoBundleOptions): Promise<Bundl
     legalComments: "none",
     logLevel: "silent",
   });
-  return { code: stripUseStrict(min.code).trim() + "\n", helpers: lowered.helpers, warnings };
+  return { code: stripUseStrict(min.code).split(REQUIRE_ALIAS).join("require").trim() + "\n", helpers: lowered.helpers, warnings };
 }
 
 const REQUIRE_ALIAS = "__espruino_require__";

@@ -52,6 +52,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startMosquitto } from "../test/support/mosquitto";
+import { buildNode } from "./lib/bundle";
 
 type Lib = "wren" | "mqttjs" | "socket" | "ceiling";
 type QoS = 0 | 1 | 2;
@@ -126,13 +127,17 @@ async function connectLib(lib: Lib, port: number, clientId: string): Promise<Ben
   };
 }
 
-// The wren API as a Node user gets it: the Node entry (client + Node HAL +
-// event emitter), with one shared Node HAL (a transport factory and a clock).
+// The wren API as a Node user gets it: the built library (dist/node/index.js,
+// package.json's main: client + Node HAL + event emitter; runClientBench builds
+// it first), not the sources through tsx, whose transform (it keeps function
+// names) adds heap to every closure. One shared Node HAL (a transport factory
+// and a clock).
+const NODE_LIBRARY = new URL("../dist/node/index.js", import.meta.url).href;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let wrenCache: { createClient: any; hal: any } | undefined;
 async function wrenApi() {
   if (!wrenCache) {
-    const entry = await import("../src/entry/node");
+    const entry = await import(NODE_LIBRARY);
     wrenCache = { createClient: entry.createClient, hal: entry.nodeHal() };
   }
   return wrenCache;
@@ -542,6 +547,7 @@ export function clientTable(r: ClientBenchResult): string {
 
 export async function runClientBench(log: (s: string) => void = console.log): Promise<ClientBenchResult> {
   const t0 = Date.now();
+  await buildNode();
   const m = await startMosquitto({ quiet: true });
   const pid = brokerPid();
   const tick = clockTick();

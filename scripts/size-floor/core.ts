@@ -1,5 +1,5 @@
 /**
- * A measurement, not a client: the smallest code this project could write for
+ * A measurement, not a client: about the smallest code this project could write for
  * the `core` profile's feature list. Everything of scripts/size-floor/tiny.ts
  * (CONNECT, framing, keepalive with a ping timeout, connect timeout,
  * reconnect with capped jittered backoff, subscriptions sent again, end(),

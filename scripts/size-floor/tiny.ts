@@ -1,5 +1,5 @@
 /**
- * A measurement, not a client: the smallest code this project could write for
+ * A measurement, not a client: about the smallest code this project could write for
  * the `tiny` profile's feature list (MQTT 3.1.1 CONNECT with id, credentials
  * and keepalive; QoS 0 publish with retain; subscribe and unsubscribe, kept
  * and sent again on reconnect; framing of incoming packets of any length;

@@ -2,8 +2,9 @@
  * The options a board entry (core, full) hands its client: URL and options
  * merged, port 1883 or 8883, a client id from getSerial(). TLS on a board
  * without it is refused (NO_TLS), never dialed as plain TCP to a TLS port.
- * (The board's queue, in-flight and keepalive defaults: the core client
- * reads them from ./board itself, the full entry sets them.)
+ * (The board's queue and in-flight defaults: both clients read them from
+ * ./board themselves; the keepalive: the core client too, the full entry
+ * sets it.)
  */
 import { isStr, wrenError } from "../errors";
 import { parseUrl } from "../client/url";

@@ -174,4 +174,24 @@ test("tiny: the wall clock set back by less than the keepalive while connected: 
   assert.is(h.socks.length, 1);
 });
 
+test("tiny: the wall clock set back after a send while connected: the PINGREQ still comes within the keepalive of that send (model test, seeds 101 and 303)", () => {
+  const h = espruinoHost(0.5);
+  const c: any = tinyClient({ host: "h", port: 1883, clientId: "c", keepalive: 2 }, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
+  installEmitter(c);
+  c.connect();
+  h.s().onOpen();
+  h.s().take(); // CONNECT at 0
+  h.s().data(CONNACK);
+  h.clock.advance(1);
+  c.publish("t", ""); // the last send, at 1 ms
+  h.skew(-1101);
+  h.clock.advance(1999);
+  assert.equal(h.s().take(), ["3003000174"]);
+  // 2,000 ms after the send by the timers (the clock alone would say 899 ms): due now, not
+  // 1,101 ms later, past the broker's 1.5 keepalives [MQTT-3.1.2-24]
+  h.clock.advance(1);
+  assert.equal(h.s().take(), ["c000"]);
+  assert.is(h.socks.length, 1);
+});
+
 test.run();

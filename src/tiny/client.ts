@@ -68,6 +68,7 @@ export function tinyClient(
     timer: unknown,
     lastSent: number, // the keepalive runs from the last send [MQTT-3.1.2-23]
     kAt: number, // lastSent when the timer was set
+    due: number, // the wall clock the timer is due at
     pinging: any, // a PINGREQ awaits its answer
     lastId = 0,
     ka = ((o.keepalive == null ? KEEPALIVE : o.keepalive) & 65535) * 1e3,
@@ -112,7 +113,12 @@ export function tinyClient(
 
   /** The one timer: backoff, connect timeout or keepalive, by state. */
   function onTimer() {
-    var w = lastSent + ka - now();
+    // the wall clock set back since the timer was set (it fired before `due` by the clock):
+    // a send since then may have been before the change, so it counts as that much earlier
+    // (a PINGREQ early rather than late [MQTT-3.1.2-24])
+    var w = now() - due;
+    if (w < 0) lastSent += w;
+    w = lastSent + ka - now();
     timer = 0;
     if (state < 2) dial();
     else if (state < 3) drop("CONNECT_TIMEOUT");
@@ -130,6 +136,7 @@ export function tinyClient(
   /** (Re)arm the timer; 0 just stops it. (Connected, it runs from the last send, kept in `kAt`.) */
   function arm(ms: number) {
     kAt = lastSent;
+    due = now() + ms;
     if (timer) clearTimer(timer);
     timer = ms && setTimer(onTimer, ms);
   }

@@ -128,6 +128,35 @@ function transportSuite(makeRig: () => Promise<Rig>, label: string) {
     assert.equal(r.events, ["open", "close"]);
   });
 
+  t("callbacks are called as methods of the handler (this = handler): off a board the client's handler finds its client through `this`", async () => {
+    const seen: string[] = [];
+    const h = {
+      onOpen(this: unknown) {
+        seen.push("open " + (this === h));
+      },
+      onData(this: unknown) {
+        if (seen[seen.length - 1] !== "data true") seen.push("data " + (this === h));
+      },
+      onClose(this: unknown) {
+        seen.push("close " + (this === h));
+      },
+    };
+    rig.transport.connect(rig.target, h);
+    const srv = await rig.accept();
+    await until(() => seen.length >= 1, "open");
+    srv.send(bytes(1, 2));
+    await until(() => seen.length >= 2, "data");
+    srv.close();
+    await until(() => seen.length >= 3, "close");
+    assert.equal(seen, ["open true", "data true", "close true"]);
+    // and a connect that fails
+    const f: string[] = [];
+    const g = { onOpen() {}, onData() {}, onClose(this: unknown) { f.push("close " + (this === g)); } };
+    rig.transport.connect(await rig.refusedTarget(), g);
+    await until(() => f.length > 0, "refused close");
+    assert.equal(f, ["close true"]);
+  });
+
   t("connect refused: onClose(err) alone, once, code NET_REFUSED", async () => {
     const r = recorder();
     rig.transport.connect(await rig.refusedTarget(), r.handler);

@@ -119,6 +119,52 @@ test("every single-byte corruption and every truncation is rejected", () => {
   assert.instance(r, Error);
 });
 
+test("a string longer than the rest of the record is corrupt, also with a valid check", () => {
+  // one subscription "ab": 2 0 1 | tag 2, length 2, 'a' 'b' | check
+  const b = encodeSession({ id: 1, inc: [], out: [], subs: [{ topic: "ab", qos: 0 }], queue: [] }, 64, []);
+  assert.equal(Array.from(b.subarray(0, 7)), [2, 0, 1, 2, 2, 97, 98]);
+  for (const len of [3, 100]) {
+    const c = b.slice();
+    c[4] = len; // says more code units than the record holds
+    const n = c.length - 2, k = check16(c, n);
+    c[n] = k >> 8;
+    c[n + 1] = k & 255;
+    assert.is((decodeSession(c) as WrenError).code, "SESSION_CORRUPT", "length " + len);
+  }
+});
+
+test("a payload whose length takes a 4-byte varint (2 MiB) round-trips byte for byte", () => {
+  const n = 1 << 21;
+  const pl = new Uint8Array(n);
+  for (let i = 0; i < n; i++) pl[i] = (i * 7 + 3) & 255;
+  const rej: unknown[] = [];
+  const b = encodeSession({ id: 1, inc: [], out: [], subs: [], queue: [{ p: { ...pub("t", "", 0), payload: pl } }] }, n + 64, rej);
+  assert.equal(rej, []);
+  // tag (kind 3), topic "t", length 2^21 as 80 80 80 01, then the payload
+  assert.equal(Array.from(b.subarray(3, 12)), [3, 1, 116, 0x80, 0x80, 0x80, 1, 3, 10]);
+  assert.is(b.length, 3 + 1 + 2 + 4 + n + 2);
+  const r = decodeSession(b) as SessionRecord;
+  assert.not.ok((r as unknown as WrenError).code);
+  assert.ok(Buffer.from(r.queue[0].p.payload).equals(Buffer.from(pl)));
+});
+
+test("an item ending right at the bound is kept; one byte less rejects it whole", () => {
+  const s: SessionRecord = { id: 1, inc: [], out: [], subs: [], queue: [{ p: pub("ab", "\u0001\u0002\u0003", 0) }] };
+  const full = encodeSession(s, 100, []);
+  assert.is(full.length, 3 + 1 + 3 + 4 + 2);
+  let rej: unknown[] = [];
+  assert.equal(Array.from(encodeSession(s, full.length, rej)), Array.from(full));
+  assert.equal(rej, []);
+  rej = [];
+  assert.equal(Array.from(encodeSession(s, full.length - 1, rej)), [2, 0, 1, 7, 131]);
+  assert.equal(rej, [s.queue[0]]);
+  // a payload far past the buffer: rejected, the record stays valid
+  rej = [];
+  const big = encodeSession({ ...s, queue: [{ p: { ...pub("ab", "", 0), payload: new Uint8Array(500) } }] }, 20, rej);
+  assert.equal(Array.from(big), [2, 0, 1, 7, 131]);
+  assert.is(rej.length, 1);
+});
+
 test("size bound: what does not fit is reported, in order, and the rest round-trips", () => {
   const s = sample();
   const full = encodeSession(s, 1024, []);

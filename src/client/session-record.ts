@@ -29,6 +29,7 @@
 import { fail, isStr, wrenError, WrenError } from "../errors";
 import type { PublishPacket, Subscription } from "../codec/packet";
 import { utf8Write } from "../codec/utf8";
+import { ON_BOARD } from "../entry/board";
 import { rBytes, re, rErr, rInit, rp, rVbi } from "../codec/reader";
 
 export var SESSION_RECORD = "wren.s";
@@ -75,7 +76,7 @@ export function check16(b: Uint8Array, n: number): number {
  * to `rejected` (in-flight and queued entries, subscriptions, incoming ids).
  */
 export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]): Uint8Array {
-  var b = new Uint8Array(max),
+  var b = new Uint8Array(ON_BOARD ? max : max + 1),
     lim = max - 2,
     p = 3,
     over = 0,
@@ -123,8 +124,11 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
             // the payload's bytes go 3 past `p` (room for their length), then move
             // down behind it; a string (the client keeps it as given) as UTF-8.
             // (What lands past `lim` is dropped with the item or overwritten later.)
-            if (isStr((q = q.payload))) j = utf8Write(q, b, (at = p + 3)) - at;
-            else for (at = p + 3, j = 0; j < q.length; j++) b[at + j] = q[j];
+            // Off a board 4 past (`b` has a byte more for it): a payload of 2 MiB or
+            // more has a 4-byte length, which overwrote its first byte and the move
+            // then copied that over all of it. A board's payloads stay under 64 KiB.
+            if (isStr((q = q.payload))) j = utf8Write(q, b, (at = p + (ON_BOARD ? 3 : 4))) - at;
+            else for (at = p + (ON_BOARD ? 3 : 4), j = 0; j < q.length; j++) b[at + j] = q[j];
             vi(j);
             for (q = at + j; at < q; ) b[p++] = b[at++];
           }
@@ -145,15 +149,17 @@ export function encodeSession(r: SessionRecord, max: number, rejected: unknown[]
  * minimal, as encodeSession writes them), and a read past the end fails it.
  */
 export function decodeSession(b: Uint8Array): SessionRecord | WrenError {
+  // (shorter than 5 bytes: the reader starts past its end, 3 > n, which rErr() fails)
   var n = b.length - 2,
-    bad = n < 3 || b[0] != 2 || check16(b, n) != ((b[n] << 8) | b[n + 1]),
+    bad = b[0] != 2 || check16(b, n) != ((b[n] << 8) | b[n + 1]),
     r: SessionRecord = { id: (b[1] << 8) | b[2], inc: [], out: [], subs: [], queue: [] },
     f: number,
     k: number,
     e: any;
   function str() {
-    // (`rp < re`: a code unit is still there to read; a failed read ends the record)
-    for (var t = "", j = rVbi(); j-- > 0 && rp < re; ) t += String.fromCharCode(rVbi());
+    // (a code unit owed at the end of the record makes it corrupt, `bad`; a failed
+    // read ends the record)
+    for (var t = "", j = rVbi(); j-- > 0 && !(bad = rp >= re); ) t += String.fromCharCode(rVbi());
     return t;
   }
   rInit(b, 3, n);

@@ -48,7 +48,11 @@ export interface Target {
  *   (other TLS failures). Espruino reports one code, NET, with its own
  *   message ("connection reset", "SSL handshake failed", ...);
  * - `onData` chunks are of any size and split packets anywhere (at most
- *   536 bytes on Espruino). A chunk may be kept: it is not reused.
+ *   536 bytes on Espruino). A chunk may be kept: it is not reused;
+ * - the callbacks are methods: call them on the handler (`handler.onData(c)`,
+ *   or bound to it), never detached (`sock.on("data", handler.onData)`):
+ *   off a board the class client's handlers share their functions and find
+ *   their client through `this`.
  */
 export interface TransportHandler {
   onOpen(): void;

@@ -197,4 +197,29 @@ test("review: a 'message' listener or route handler that throws stops none of th
   assert.equal(r.s().take(), ["40020007"]); // acked before delivery
 });
 
+test("review: unsubscribe(filters, options, cb) as the class client takes it: cb runs once at UNSUBACK (not dropped, no TypeError out of the data path)", () => {
+  // (the class client's and MQTT.js's signature; before: the options object was taken
+  // for the callback, the real one never ran and the UNSUBACK threw "e.cb is not a function")
+  const r = conn();
+  const got: any[] = [];
+  r.c.unsubscribe("a/b", {}, (e: any) => got.push(e ? e.code : "ok"));
+  r.c.unsubscribe(["c", "d"], undefined, (e: any) => got.push(e ? e.code : "ok"));
+  r.c.unsubscribe("#/x", {}, (e: any) => got.push(e ? e.code : "ok"));
+  assert.equal(got, ["BAD_FILTER"]);
+  assert.equal(r.s().take(), ["a2070001" + "0003612f62", "a2080002" + "000163" + "000164"]);
+  let x: any;
+  try {
+    r.s().data("b0020001" + "b0020002");
+  } catch (y) {
+    x = y;
+  }
+  assert.is(x, undefined);
+  assert.equal(got, ["BAD_FILTER", "ok", "ok"]);
+  assert.equal(r.events, []);
+  // the two-argument form is unchanged
+  r.c.unsubscribe("e", (e: any) => got.push(e ? e.code : "ok"));
+  r.s().data("b0020003");
+  assert.equal(got, ["BAD_FILTER", "ok", "ok", "ok"]);
+});
+
 test.run();

@@ -279,6 +279,44 @@ test("incoming QoS 2 with an alias: delivered once, the duplicate (DUP, empty to
 
 // ---------------------------------------------------------------- byte budget
 
+test("a server allowing 65,535 aliases (EMQX's default): the client gives at most 32, so distinct topics do not pile up in RAM", () => {
+  // (each alias holds its topic for the connection's life and is searched on every publish:
+  // a device publishing to ever new topics, e.g. one per reading, kept every one of them,
+  // up to 65,535, on a board with ~230 KB of heap)
+  const { hal, client } = v5({}, "22ffff");
+  for (let i = 0; i < 40; i++) client.publish("t" + String(i).padStart(2, "0"), "x");
+  const w = take(hal.c());
+  // "t00": 30 0a | 0003 "t00" | 03 23 0001 | "x"; the 32nd "t31" gets alias 32 (0x20)
+  assert.is(w[0], "300a0003743030" + "03230001" + "78");
+  assert.is(w[31], "300a0003743331" + "03230020" + "78");
+  // "t32" on: in full, no alias
+  assert.is(w[32], "30070003743332" + "00" + "78");
+  assert.is(w.filter((h) => h.includes("0323")).length, 32);
+  assert.is((client as any)._oa.length, 32);
+  client.publish("t05", "x");
+  client.publish("t39", "x");
+  assert.equal(take(hal.c()), ["30070000" + "03230006" + "78", "30070003743339" + "00" + "78"]);
+});
+
+test("guard() sizes a publish past the client's 32 aliases as it goes: in full, no alias", () => {
+  const r = setup({ protocolVersion: 5 }, false);
+  const b = new Budget(0, BudgetPolicy.DROP, 0);
+  const hal2 = { ...r.hal, transport: meter(r.hal.transport, b, r.hal.clock) };
+  const c = new (r.client.constructor as any)({ clientId: "c", host: "h", port: 1883, protocolVersion: 5 }, hal2);
+  guard(c, b);
+  c.connect();
+  r.hal.c().h.onOpen();
+  r.hal.c().h.onData(bytes(connack("22ffff")));
+  for (let i = 0; i < 32; i++) c.publish("t" + String(i).padStart(2, "0"), "x");
+  // "t32" "x" in full is 9 B: exactly the room left (with an alias counted it would be 12)
+  b._l = b.tx + b.rx + 9;
+  const cbs: string[] = [];
+  c.publish("t32", "x", (e: any) => cbs.push(e ? e.code : "ok"));
+  assert.equal(cbs, ["ok"]);
+  assert.is(take(r.hal.c()).pop(), "30070003743332" + "00" + "78");
+  assert.is(b.tx + b.rx, b._l);
+});
+
 test("the byte budget counts the aliased bytes on the wire, and guard() sizes an aliased publish exactly", () => {
   const r = setup({ protocolVersion: 5 }, false);
   const b = new Budget(0, BudgetPolicy.DROP, 0);

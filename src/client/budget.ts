@@ -11,6 +11,7 @@
  */
 import { isStr, wrenError } from "../errors";
 import { utf8Length } from "../codec/utf8";
+import { TOPIC_ALIASES } from "../entry/board";
 import type { Clock, Connection, Transport } from "../hal/hal";
 
 var DAY = 864e5;
@@ -212,8 +213,8 @@ export function guard(client: PubClient, b: Budget): void {
     if (b.roll(now)) for (a = b.take(), i = 0; i < a.length; i++) pub.call(c, a[i].topic, a[i].payload!, a[i].opts, a[i].cb);
     // the PUBLISH size: fixed header + topic + [id] + [5.0 properties length] + payload;
     // 5.0 topic aliases (if it went now): an aliased topic goes empty, with its alias (3
-    // bytes), as does a new topic while aliases are left
-    n = 2 + (k ? 0 : utf8Length(topic)) + (opts.qos ? 2 : 0) + (c._v == 5 ? 1 : 0) + (t && (k || t.length < c._cp!.topicAliasMaximum!) ? 3 : 0) + (isStr(payload) ? utf8Length(payload) : payload.length);
+    // bytes), as does a new topic while aliases are left (the server's maximum, at most TOPIC_ALIASES)
+    n = 2 + (k ? 0 : utf8Length(topic)) + (opts.qos ? 2 : 0) + (c._v == 5 ? 1 : 0) + (t && (k || (t.length < c._cp!.topicAliasMaximum! && !t[TOPIC_ALIASES - 1])) ? 3 : 0) + (isStr(payload) ? utf8Length(payload) : payload.length);
     n += n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5;
     if (b.allow(now, opts.qos || 0, n)) return pub.call(c, topic, payload, opts, cb);
     h = b.refuse({ topic: topic, payload: payload, opts: opts, cb: cb });

@@ -45,7 +45,7 @@ import { KeepaliveAction, SpecKeepalive, type KeepalivePolicy } from "./keepaliv
 import { Queue, type Callback, type Queued } from "./queue";
 import { matches, validFilter, validTopic } from "./topic";
 import { restore, sleep, type SleepOptions } from "./session-record";
-import { INFLIGHT_MAX, ON_BOARD, QUEUE_BYTES, QUEUE_MAX } from "../entry/board";
+import { INFLIGHT_MAX, ON_BOARD, QUEUE_BYTES, QUEUE_MAX, TOPIC_ALIASES } from "../entry/board";
 
 export type { Callback } from "./queue";
 
@@ -80,7 +80,7 @@ export interface ClientOptions extends Partial<Target> {
    * 1..n (the `message` event still gets the topic).
    */
   properties?: Properties;
-  /** 5.0: give topics aliases, as many as the server's CONNACK allows (default true). */
+  /** 5.0: give topics aliases, as many as the server's CONNACK allows, at most 32 (default true). */
   topicAliases?: boolean;
   /** Keepalive policy (the seam for battery-aware policies); default SpecKeepalive. */
   keepalivePolicy?: KeepalivePolicy;
@@ -704,8 +704,9 @@ function track(c: Client, p: Pending["p"], cb: Callback | undefined, w: number, 
 function enc(c: Client, p: Pending["p"], f?: 1, a?: string[] | 0 | false, i?: number, n?: any, x?: Encoded): Encoded {
   // (a SUBSCRIBE or UNSUBSCRIBE has no topic)
   if (V5 && f && (a = c._oa) && (p as PublishPacket).topic) {
-    // (i: the topic's alias; n: a new one, or false/0: none)
-    n = !(p as PublishPacket).dup && !(i = a.indexOf((p as PublishPacket).topic) + 1) && a.length < c._cp![TAM]! && a.push((p as PublishPacket).topic);
+    // (i: the topic's alias; n: a new one, or false/0: none; at most TOPIC_ALIASES, see
+    // board.ts: a[31] is a topic, never "", once 32 are taken)
+    n = !(p as PublishPacket).dup && !(i = a.indexOf((p as PublishPacket).topic) + 1) && a.length < c._cp![TAM]! && !a[TOPIC_ALIASES - 1] && a.push((p as PublishPacket).topic);
     return isStr((x = encodePublish(p as PublishPacket, 5, c._wr, i || n, i))) && n ? (a.pop(), encodePublish(p as PublishPacket, 5, c._wr, 0)) : x;
   }
   return (p.type == PacketType.PUBLISH ? encodePublish : p.type == PacketType.SUBSCRIBE ? encodeSubscribe : encodeUnsubscribe)(p as any, c._v, c._wr);

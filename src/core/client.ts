@@ -65,7 +65,8 @@ export interface Core {
   publish(topic: string, payload: string | number, opts?: { qos?: number; retain?: boolean } | Cb, cb?: Cb): Core;
   /** A filter, an array of them (at opts.qos) or {filter: qos}; cb(err, granted) after SUBACK. */
   subscribe(filters: string | string[] | { [filter: string]: number }, opts?: { qos?: number; handler?: CoreHandler } | Cb, cb?: Cb): Core;
-  unsubscribe(filters: string | string[], cb?: Cb): Core;
+  /** cb(err) after UNSUBACK; `options` (the class client's) are taken and not used. */
+  unsubscribe(filters: string | string[], options?: object | Cb, cb?: Cb): Core;
   /** Call `handler` for every message whose topic matches `filter`, after the `message` event. */
   route(filter: string, handler: CoreHandler): Core;
   end(force?: boolean | Cb, cb?: Cb): Core;
@@ -232,12 +233,9 @@ export function coreClient(
         if (queue[0] || !go(e)) enqueue(e);
         return me;
       },
-      subscribe: function (f: any, opts?: any, cb?: Cb) {
-        return sub(9, f, opts, cb);
-      },
-      unsubscribe: function (f: any, cb?: Cb) {
-        return sub(11, f, 0, cb);
-      },
+      // (bound: (filters, options, cb); unsubscribe takes options as the class client does, none apply)
+      subscribe: sub.bind(0, 9),
+      unsubscribe: sub.bind(0, 11),
       route: function (f: string, h: CoreHandler) {
         routes.push(f, h);
         return me;

@@ -38,6 +38,12 @@ export const MAX_PACKET: number = typeof WREN_MAX_PACKET === "undefined" ? 26843
 /** Offline queue limits: messages and bytes (off a board: the clients' own defaults). */
 export const QUEUE_MAX: number = typeof WREN_QUEUE_MAX === "undefined" ? 16 : WREN_QUEUE_MAX;
 export const QUEUE_BYTES: number = typeof WREN_QUEUE_BYTES === "undefined" ? 4096 : WREN_QUEUE_BYTES;
+/**
+ * 5.0: topic aliases the class client gives on one connection at most, whatever the
+ * server's Topic Alias Maximum (65,535 on some brokers): each holds its topic for the
+ * connection's life and is searched on every publish.
+ */
+export const TOPIC_ALIASES = 32;
 /** Outgoing QoS>0 messages in flight at once. */
 export const INFLIGHT_MAX: number = typeof WREN_INFLIGHT_MAX === "undefined" ? 8 : WREN_INFLIGHT_MAX;
 /**

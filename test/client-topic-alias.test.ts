@@ -298,15 +298,22 @@ test("a server allowing 65,535 aliases (EMQX's default): the client gives at mos
   assert.equal(take(hal.c()), ["30070000" + "03230006" + "78", "30070003743339" + "00" + "78"]);
 });
 
-test("guard() sizes a publish past the client's 32 aliases as it goes: in full, no alias", () => {
+/** A 5.0 client on the virtual hal, its transport metered by a byte budget guarded by guard(), connected with CONNACK properties `props`. */
+function budgeted(props: string) {
   const r = setup({ protocolVersion: 5 }, false);
   const b = new Budget(0, BudgetPolicy.DROP, 0);
+  // the same virtual hal, metered
   const hal2 = { ...r.hal, transport: meter(r.hal.transport, b, r.hal.clock) };
   const c = new (r.client.constructor as any)({ clientId: "c", host: "h", port: 1883, protocolVersion: 5 }, hal2);
   guard(c, b);
   c.connect();
   r.hal.c().h.onOpen();
-  r.hal.c().h.onData(bytes(connack("22ffff")));
+  r.hal.c().h.onData(bytes(connack(props)));
+  return { r, b, c };
+}
+
+test("guard() sizes a publish past the client's 32 aliases as it goes: in full, no alias", () => {
+  const { r, b, c } = budgeted("22ffff");
   for (let i = 0; i < 32; i++) c.publish("t" + String(i).padStart(2, "0"), "x");
   // "t32" "x" in full is 9 B: exactly the room left (with an alias counted it would be 12)
   b._l = b.tx + b.rx + 9;
@@ -318,15 +325,7 @@ test("guard() sizes a publish past the client's 32 aliases as it goes: in full, 
 });
 
 test("the byte budget counts the aliased bytes on the wire, and guard() sizes an aliased publish exactly", () => {
-  const r = setup({ protocolVersion: 5 }, false);
-  const b = new Budget(0, BudgetPolicy.DROP, 0);
-  // the same virtual hal, metered
-  const hal2 = { ...r.hal, transport: meter(r.hal.transport, b, r.hal.clock) };
-  const c = new (r.client.constructor as any)({ clientId: "c", host: "h", port: 1883, protocolVersion: 5 }, hal2);
-  guard(c, b);
-  c.connect();
-  r.hal.c().h.onOpen();
-  r.hal.c().h.onData(bytes(connack(TAM2)));
+  const { r, b, c } = budgeted(TAM2);
   // CONNECT 16 B, CONNACK 8 B
   assert.is(b.tx, 16);
   assert.is(b.rx, 8);

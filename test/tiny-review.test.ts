@@ -151,7 +151,8 @@ test("tiny review: a remaining length cut inside its bytes waits for the rest (n
   assert.equal(r.events, ["connect"]);
 });
 
-test("tiny: the wall clock set back by less than the keepalive while connected: the PINGREQ still comes keepalive ms after the last send, by the timers", () => {
+/** A tiny client with keepalive 2 s on the Espruino host rig, connected at 0 ms. */
+function connectedKa2() {
   const h = espruinoHost(0.5);
   const c: any = tinyClient({ host: "h", port: 1883, clientId: "c", keepalive: 2 }, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
   installEmitter(c);
@@ -159,6 +160,11 @@ test("tiny: the wall clock set back by less than the keepalive while connected: 
   h.s().onOpen();
   h.s().take(); // CONNECT at 0
   h.s().data(CONNACK);
+  return { h, c };
+}
+
+test("tiny: the wall clock set back by less than the keepalive while connected: the PINGREQ still comes keepalive ms after the last send, by the timers", () => {
+  const { h, c } = connectedKa2();
   h.skew(-1100);
   h.clock.advance(2000);
   // (at 3,100 ms it would be past the broker's 1.5 keepalives [MQTT-3.1.2-24])
@@ -175,13 +181,7 @@ test("tiny: the wall clock set back by less than the keepalive while connected: 
 });
 
 test("tiny: the wall clock set back after a send while connected: the PINGREQ still comes within the keepalive of that send (model test, seeds 101 and 303)", () => {
-  const h = espruinoHost(0.5);
-  const c: any = tinyClient({ host: "h", port: 1883, clientId: "c", keepalive: 2 }, h.dial, h.now, h.setTimer, h.clearTimer, h.random);
-  installEmitter(c);
-  c.connect();
-  h.s().onOpen();
-  h.s().take(); // CONNECT at 0
-  h.s().data(CONNACK);
+  const { h, c } = connectedKa2();
   h.clock.advance(1);
   c.publish("t", ""); // the last send, at 1 ms
   h.skew(-1101);

@@ -254,6 +254,10 @@ export class World {
   skewed = false;
   endCount = 0;
   inPublish: Pub | null = null;
+  /** publishes whose publish() call has not returned: the client may still drop them */
+  calling: Pub[] = [];
+  /** a PUBLISH written while publishes ahead of it were still in their publish() call: fine if they are dropped there */
+  overtaken: { pub: Pub; ahead: Pub[] }[] = [];
   dropsInCall: Pub[] = [];
   stopped = false;
   win: number;
@@ -482,8 +486,12 @@ export class World {
       const first = !pub.written++;
       if (first) {
         // every publish leaves in call order: the offline queue keeps order
-        if (this.mq[0] !== pub) this.violation("PUBLISH " + seq + " written before " + (this.mq[0] ? this.mq[0].seq : "none") + " (call order)");
-        const i = this.mq.indexOf(pub);
+        const i = this.mq.indexOf(pub),
+          ahead = this.mq.slice(0, i < 0 ? this.mq.length : i);
+        // (ahead of it only publishes still in their publish() call, e.g. one whose drop is reported
+        // after a callback in it published this one: settled when that call returns)
+        if (ahead.length && ahead.every((a) => this.calling.includes(a))) this.overtaken.push({ pub, ahead });
+        else if (this.mq[0] !== pub) this.violation("PUBLISH " + seq + " written before " + (this.mq[0] ? this.mq[0].seq : "none") + " (call order)");
         if (i >= 0) this.mq.splice(i, 1);
       }
       if (!pub.qos) {
@@ -750,6 +758,7 @@ export class World {
       n0 = this.pubs.length,
       e0 = this.endCount;
     this.inPublish = pub;
+    this.calling.push(pub);
     const drops: Pub[] = (this.dropsInCall = []);
     this.guard("publish", () =>
       this.c.publish(topic, this.outPayload(payload), { qos, retain }, (err: any) => {
@@ -758,6 +767,11 @@ export class World {
       }),
     );
     [this.inPublish, this.dropsInCall] = outer;
+    this.calling.splice(this.calling.indexOf(pub), 1);
+    // a publish written while this one was ahead of it in its call: only if this one was dropped
+    for (const o of this.overtaken)
+      if (o.ahead.includes(pub) && !pub.cbs.includes("QUEUE_DROPPED"))
+        this.violation("PUBLISH " + o.pub.seq + " written before " + pub.seq + " (call order), which was not dropped");
     // (a callback that published or ended in between, or a publish from a callback of another
     // publish call, whose drops may not all be reported yet: the queue is not modelled for this call)
     if (this.pubs.length != n0 || this.endCount != e0 || outer[0]) return;
